@@ -1,0 +1,43 @@
+# make run | make test | make lint | make install.  DB=sqlite|postgres|mariadb selects the test database.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DB ?= sqlite
+EXTRAS_sqlite := test
+EXTRAS_postgres := test,postgres
+EXTRAS_mariadb := test,mysql
+EXTRAS := $(EXTRAS_$(DB))
+STAMP := $(VENV)/.installed-$(DB)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test test-all lint format clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/python example_project/manage.py migrate --verbosity 0
+	$(BIN)/python example_project/manage.py demo_users
+	$(BIN)/python example_project/manage.py runserver $(HOST):$(PORT)
+
+test: $(STAMP)
+	DB=$(DB) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DB=$(DB) DJANGO_SETTINGS_MODULE=tests.settings_custom_user $(BIN)/python -m pytest tests/test_custom_user.py $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check auth_token tests example_project
+	$(BIN)/python -m ruff format --check auth_token tests example_project
+	$(BIN)/python -m django makemigrations --check --dry-run --settings=tests.settings
+
+format: $(STAMP)
+	$(BIN)/python -m ruff check --fix auth_token tests example_project
+	$(BIN)/python -m ruff format auth_token tests example_project
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache example_project/db.sqlite3

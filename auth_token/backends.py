@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import uuid as uuid_module
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.backends import ModelBackend
+from django.utils.crypto import constant_time_compare
+
+from auth_token import keys
+from auth_token.models import DeviceKey
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.http import HttpRequest
+
+
+def normalize_device_uuid(value: str) -> str:
+    """Return a UUID as 32 lowercase hex so hyphenated and plain forms match; else unchanged."""
+    try:
+        return uuid_module.UUID(str(value)).hex
+    except ValueError:
+        return str(value)
+
+
+class DeviceKeyBackend(ModelBackend):
+    """Authenticate a device by its UUID and the long secret it keeps in its keychain."""
+
+    # No **kwargs: Django would otherwise call this backend for every password login.
+    def authenticate(
+        self, request: HttpRequest | None, device_uuid: str | None = None, device_token: str | None = None
+    ) -> AbstractBaseUser | None:
+        if device_uuid is None or device_token is None:
+            return None
+        # Every wrong input costs one hash and one indexed query and gets the same answer.
+        digest = keys.digest(str(device_token))
+        device = (
+            DeviceKey.objects.select_related("user")
+            .filter(login_token=digest, uuid=normalize_device_uuid(device_uuid)[:64], is_active=True)
+            .first()
+        )
+        if device is None or not keys.is_well_formed(device_token, keys.device_prefix()):
+            return None
+        user = device.user
+        if not self.user_can_authenticate(user):
+            return None
+        if not constant_time_compare(device.session_auth_hash, user.get_session_auth_hash()):
+            return None
+        user.device_key = device
+        return user

@@ -1,0 +1,130 @@
+"""System checks for auth_token settings.
+
+Ids: E001 bad KEY_PREFIX; E002 both Django's AuthenticationMiddleware and ours; E003 HEADER_NAME
+with an underscore; E004 ``__Host-`` cookie name with a domain, a path other than ``/`` or no
+Secure flag; E005 bad CLIENT_IP; E006 bad COOKIE_SAMESITE; E007 an age that is not a positive
+int; W001 cookie auth without CsrfViewMiddleware; W002 a removed setting; W003 an unknown
+``AUTH_TOKEN_*`` setting; W004 our middleware missing.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings as django_settings
+from django.core import checks
+
+from auth_token import keys
+from auth_token.conf import DEFAULTS, PREFIX, REMOVED, settings
+
+OUR_MIDDLEWARE = "auth_token.middleware.TokenAuthenticationMiddleware"
+DJANGO_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
+CSRF_MIDDLEWARE = "django.middleware.csrf.CsrfViewMiddleware"
+
+E002 = checks.Error(
+    f"Both {DJANGO_MIDDLEWARE} and {OUR_MIDDLEWARE} are in MIDDLEWARE.",
+    hint=f"Remove {DJANGO_MIDDLEWARE}: {OUR_MIDDLEWARE} replaces it.",
+    id="auth_token.E002",
+)
+E003 = checks.Error(
+    "AUTH_TOKEN_HEADER_NAME contains an underscore.",
+    hint="ASGI and most proxies drop header names with underscores; use hyphens.",
+    id="auth_token.E003",
+)
+E004 = checks.Error(
+    "A cookie name starting with __Host- needs COOKIE_SECURE, COOKIE_PATH '/' and no COOKIE_DOMAIN.",
+    hint="Browsers reject such a cookie otherwise; change the cookie settings or the name.",
+    id="auth_token.E004",
+)
+E005 = checks.Error(
+    "AUTH_TOKEN_CLIENT_IP must be None or a dict with 'proxy_count' or 'proxy_trusted_ips'.",
+    hint="Without trusted proxies, X-Forwarded-For is chosen by the client and can be spoofed.",
+    id="auth_token.E005",
+)
+E006 = checks.Error(
+    "AUTH_TOKEN_COOKIE_SAMESITE must be 'Lax', 'Strict', 'None' or None.",
+    id="auth_token.E006",
+)
+W001 = checks.Warning(
+    f"Cookie authentication is enabled but {CSRF_MIDDLEWARE} is not in MIDDLEWARE.",
+    hint="Add it, or set AUTH_TOKEN_COOKIE = False: a cookie credential needs CSRF protection.",
+    id="auth_token.W001",
+)
+W004 = checks.Warning(
+    f"{OUR_MIDDLEWARE} is not in MIDDLEWARE.",
+    hint="Add it where django.contrib.auth.middleware.AuthenticationMiddleware was.",
+    id="auth_token.W004",
+)
+AGES = ("DEFAULT_TOKEN_AGE", "MAX_TOKEN_AGE", "ABSOLUTE_TOKEN_AGE", "RENEWAL_INTERVAL")
+
+
+@checks.register(checks.Tags.security)
+def check_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    errors = []
+    if not keys.PREFIX_PATTERN.fullmatch(str(settings.KEY_PREFIX)):
+        errors.append(
+            checks.Error(
+                f"AUTH_TOKEN_KEY_PREFIX {settings.KEY_PREFIX!r} is not a lowercase letter followed "
+                "by up to nine lowercase letters or digits.",
+                id="auth_token.E001",
+            )
+        )
+    if "_" in settings.HEADER_NAME:
+        errors.append(E003)
+    name = settings.COOKIE_NAME
+    if name.startswith("__Host-") and (
+        settings.COOKIE_DOMAIN or settings.COOKIE_PATH != "/" or not settings.COOKIE_SECURE
+    ):
+        errors.append(E004)
+    if not _client_ip_is_valid(settings.CLIENT_IP):
+        errors.append(E005)
+    if settings.COOKIE_SAMESITE not in ("Lax", "Strict", "None", None):
+        errors.append(E006)
+    for age in AGES:
+        value = getattr(settings, age)
+        if not (value is None and age == "ABSOLUTE_TOKEN_AGE") and not (
+            isinstance(value, int) and not isinstance(value, bool) and value > 0
+        ):
+            errors.append(
+                checks.Error(f"AUTH_TOKEN_{age} must be a positive int (seconds).", id="auth_token.E007")
+            )
+    for old, replacement in REMOVED.items():
+        if hasattr(django_settings, PREFIX + old):
+            errors.append(
+                checks.Warning(f"{PREFIX}{old} is no longer used.", hint=replacement, id="auth_token.W002")
+            )
+    for setting in dir(django_settings):
+        if setting.startswith(PREFIX) and setting[len(PREFIX) :] not in {*DEFAULTS, *REMOVED}:
+            errors.append(
+                checks.Warning(
+                    f"{setting} is not an auth_token setting.",
+                    hint="Check its spelling against auth_token.conf.DEFAULTS.",
+                    id="auth_token.W003",
+                )
+            )
+    return errors
+
+
+def _client_ip_is_valid(value: object) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, dict) or not value or set(value) - {"proxy_count", "proxy_trusted_ips"}:
+        return False
+    count = value.get("proxy_count")
+    proxies = value.get("proxy_trusted_ips")
+    count_ok = count is None or (isinstance(count, int) and not isinstance(count, bool) and count >= 1)
+    proxies_ok = proxies is None or (
+        isinstance(proxies, list | tuple) and bool(proxies) and all(isinstance(ip, str) for ip in proxies)
+    )
+    return count_ok and proxies_ok
+
+
+@checks.register(checks.Tags.security)
+def check_middleware(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    middleware = list(getattr(django_settings, "MIDDLEWARE", None) or ())
+    errors = []
+    if OUR_MIDDLEWARE not in middleware:
+        return [W004]
+    if DJANGO_MIDDLEWARE in middleware:
+        errors.append(E002)
+    if settings.COOKIE and CSRF_MIDDLEWARE not in middleware:
+        errors.append(W001)
+    return errors

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+
+from auth_token.conf import settings
+from auth_token.models import HEADER
+
+RENEWAL_EXEMPT_ATTRIBUTE = "_auth_token_renewal_exempt"
+
+
+def renewal_exempt(view: Callable) -> Callable:
+    """Mark a view whose requests must not slide the token's expiry (e.g. a polling endpoint)."""
+    if iscoroutinefunction(view):
+
+        async def async_wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            setattr(request, RENEWAL_EXEMPT_ATTRIBUTE, True)
+            return await view(request, *args, **kwargs)
+
+        return wraps(view)(async_wrapper)
+
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        setattr(request, RENEWAL_EXEMPT_ATTRIBUTE, True)
+        return view(request, *args, **kwargs)
+
+    return wraps(view)(wrapper)
+
+
+def _unauthorized(request: HttpRequest) -> HttpResponse:
+    """401 for header clients, who cannot follow a login redirect; else the login page."""
+    state = getattr(request, "_auth_token_state", None)
+    credential = getattr(state, "credential", None)
+    if credential is not None and credential.source == HEADER:
+        response = HttpResponse(status=401)
+        response["WWW-Authenticate"] = f'{settings.HEADER_TOKEN_TYPE} error="invalid_token"'
+        return response
+    return redirect_to_login(request.get_full_path())
+
+
+def token_required(view: Callable) -> Callable:
+    """Like ``login_required``, but header clients get 401 with ``WWW-Authenticate`` instead."""
+    if iscoroutinefunction(view):
+
+        async def async_wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if (await request.auser()).is_authenticated:
+                return await view(request, *args, **kwargs)
+            return _unauthorized(request)
+
+        wrapper = wraps(view)(async_wrapper)
+        markcoroutinefunction(wrapper)
+        return wrapper
+
+    @wraps(view)
+    def sync_wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        return _unauthorized(request)
+
+    return sync_wrapper

@@ -1,0 +1,13 @@
+from django.core.exceptions import PermissionDenied
+
+
+class TakeoverActive(PermissionDenied):
+    """The action would mint credentials or act account-wide while a takeover is active."""
+
+
+class TakeoverNotAllowed(PermissionDenied):
+    """The actor may not take over this user."""
+
+
+class DeviceKeyAlreadyExists(Exception):
+    """An active device key already exists for this (uuid, user)."""

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth import HASH_SESSION_KEY
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.cache import patch_vary_headers
+from django.utils.crypto import constant_time_compare
+from django.utils.functional import SimpleLazyObject
+
+from auth_token import services
+from auth_token.conf import settings
+from auth_token.decorators import RENEWAL_EXEMPT_ATTRIBUTE
+from auth_token.models import COOKIE, Token
+from auth_token.resolver import STATE_ATTRIBUTE, RequestState, get_state, meta_key
+
+
+class TokenAuthenticationMiddleware(AuthenticationMiddleware):
+    """Replace Django's ``AuthenticationMiddleware``: ``request.token`` and ``request.user`` from a token.
+
+    Subclasses it so that checks looking for it (``admin.E408``) pass, but needs no session.
+    """
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if self.async_mode:
+            return self.__acall__(request)
+        self.process_request(request)
+        response = self.get_response(request)
+        return self.process_response(request, response)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        # The request phase needs no query, so it runs here without a thread hop.
+        self.process_request(request)
+        response = await self.get_response(request)
+        if self._needs_database(request):
+            return await sync_to_async(self.process_response)(request, response)
+        return self.process_response(request, response)
+
+    def process_request(self, request: HttpRequest) -> None:
+        state = RequestState(request)
+        setattr(request, STATE_ATTRIBUTE, state)
+        if state.credential is not None and state.credential.source != COOKIE:
+            # Never assign False: the test client sets this flag too.
+            request._dont_enforce_csrf_checks = True
+        request.token = SimpleLazyObject(state.get_token)
+        request.user = SimpleLazyObject(state.get_user)
+        request.atoken = state.aget_token
+        request.auser = state.aget_user
+
+    @staticmethod
+    def _needs_database(request: HttpRequest) -> bool:
+        state = get_state(request)
+        if state is None or state.issued is not None or not isinstance(state.token, Token):
+            return False
+        session_modified = getattr(getattr(request, "session", None), "modified", False)
+        return session_modified or services.is_renewal_due(state.token)
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        state = get_state(request)
+        if state is None or not (state.resolved or state.issued or state.logged_out):
+            return response
+        patch_vary_headers(response, (settings.HEADER_NAME, "Cookie"))
+        if state.issued is not None:
+            token, raw = state.issued
+            if token.allowed_cookie:
+                set_cookie(response, token, raw)
+        elif state.logged_out:
+            delete_cookie(response, request)
+        elif isinstance(state.token, Token):
+            token = state.token
+            _bridge_session_auth_hash(request, token)
+            exempt = meta_key(settings.RENEWAL_EXEMPT_HEADER) in request.META
+            exempt = exempt or getattr(request, RENEWAL_EXEMPT_ATTRIBUTE, False)
+            if not exempt and services.renew_if_due(request) and token.is_from_cookie:
+                set_cookie(response, token, state.credential.raw)
+        elif state.credential is not None and state.credential.source == COOKIE:
+            delete_cookie(response, request)
+        token = state.token
+        if isinstance(token, Token) and settings.EXPIRATION_HEADER:
+            response[settings.EXPIRATION_HEADER] = str(int(token.time_to_expiration.total_seconds()))
+        return response
+
+
+def _bridge_session_auth_hash(request: HttpRequest, token: Token) -> None:
+    """Keep the token valid when the view called Django's ``update_session_auth_hash()``.
+
+    That function stores the user's new hash in the session only; a valid token whose stored hash
+    differs from it means the password changed during this request.
+    """
+    session = getattr(request, "session", None)
+    if session is None or not session.modified or token.active_takeover_id is not None:
+        return
+    new_hash = session.get(HASH_SESSION_KEY)
+    if (
+        new_hash
+        and not constant_time_compare(new_hash, token.session_auth_hash)
+        and constant_time_compare(new_hash, token.user.get_session_auth_hash())
+    ):
+        services.update_session_auth_hash(request, token.user)
+
+
+def set_cookie(response: HttpResponseBase, token: Token, raw: str) -> None:
+    """Set the token cookie: a browser-session cookie for short-lived tokens, else until expiry."""
+    response.set_cookie(
+        settings.COOKIE_NAME,
+        raw,
+        expires=None if token.expiration else token.expires_at,
+        path=settings.COOKIE_PATH,
+        domain=settings.COOKIE_DOMAIN,
+        secure=settings.COOKIE_SECURE,
+        httponly=settings.COOKIE_HTTPONLY,
+        samesite=settings.COOKIE_SAMESITE,
+    )
+
+
+def delete_cookie(response: HttpResponseBase, request: HttpRequest) -> None:
+    if settings.COOKIE_NAME in request.COOKIES:
+        response.delete_cookie(
+            settings.COOKIE_NAME,
+            path=settings.COOKIE_PATH,
+            domain=settings.COOKIE_DOMAIN,
+            samesite=settings.COOKIE_SAMESITE,
+        )

@@ -1,0 +1,253 @@
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from functools import lru_cache
+
+from django.conf import settings as django_settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from user_agents import parse as parse_user_agent
+from user_agents.parsers import UserAgent
+
+USER_AGENT_LENGTH = 512
+HEADER, COOKIE = "header", "cookie"
+
+
+@lru_cache(maxsize=1024)
+def parsed_user_agent(value: str) -> UserAgent:
+    """Return the parsed user agent; memoised because parsing is slow and strings repeat."""
+    return parse_user_agent(value)
+
+
+class UserAgentMixin:
+    """Display helpers over the stored ``user_agent``, parsed lazily and never on the request path."""
+
+    @property
+    def user_agent_info(self) -> UserAgent:
+        return parsed_user_agent(self.user_agent or "")
+
+    @property
+    def browser(self) -> str:
+        return self.user_agent_info.browser.family
+
+    @property
+    def os(self) -> str:
+        return self.user_agent_info.os.family
+
+    @property
+    def device_type(self) -> str:
+        info = self.user_agent_info
+        for kind in ("mobile", "tablet", "pc", "bot"):
+            if getattr(info, f"is_{kind}"):
+                return kind
+        return "other"
+
+
+class Token(UserAgentMixin, models.Model):
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    key = models.CharField(_("key digest"), max_length=100, unique=True, editable=False)
+    user = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="authorization_tokens",
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    last_access = models.DateTimeField(_("last access"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    is_active = models.BooleanField(_("is active"), default=True)
+    expiration = models.BooleanField(
+        _("expiration"),
+        default=True,
+        help_text=_("Short idle lifetime; unset for a preserved (“remember me”) token."),
+    )
+    user_agent = models.CharField(_("user agent"), max_length=USER_AGENT_LENGTH, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    auth_slug = models.SlugField(_("authorization slug"), max_length=100, blank=True)
+    backend = models.CharField(_("backend"), max_length=255)
+    allowed_cookie = models.BooleanField(_("allowed in a cookie"), default=True)
+    allowed_header = models.BooleanField(_("allowed in a header"), default=True)
+    session_auth_hash = models.CharField(_("session auth hash"), max_length=128, blank=True)
+    device = models.ForeignKey(
+        "auth_token.DeviceKey",
+        verbose_name=_("device"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tokens",
+    )
+    active_takeover = models.OneToOneField(
+        "auth_token.UserTokenTakeover",
+        verbose_name=_("active takeover"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    # Where the resolver found the credential: HEADER, COOKIE or None (not from this request).
+    source: str | None = None
+
+    class Meta:
+        verbose_name = _("authorization token")
+        verbose_name_plural = _("authorization tokens")
+
+    def __str__(self) -> str:
+        return self.name or str(self.public_id)
+
+    def __repr__(self) -> str:
+        return f"<Token {self.public_id} user={self.user_id} active={self.is_active}>"
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def time_to_expiration(self) -> timedelta:
+        return max(self.expires_at - timezone.now(), timedelta(0))
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    @property
+    def is_from_header(self) -> bool:
+        return self.source == HEADER
+
+    @property
+    def is_from_cookie(self) -> bool:
+        return self.source == COOKIE
+
+
+class TokenRelatedObject(models.Model):
+    token = models.ForeignKey(
+        Token, verbose_name=_("token"), on_delete=models.CASCADE, related_name="related_objects"
+    )
+    content_type = models.ForeignKey(ContentType, verbose_name=_("content type"), on_delete=models.CASCADE)
+    object_id = models.CharField(_("object id"), max_length=255)
+    content_object = GenericForeignKey("content_type", "object_id")
+
+    class Meta:
+        verbose_name = _("token related object")
+        verbose_name_plural = _("token related objects")
+        indexes = [models.Index(fields=["content_type", "object_id"], name="auth_token_related_obj")]
+
+    def __str__(self) -> str:
+        return f"{self.content_type_id}:{self.object_id}"
+
+
+class UserTokenTakeover(UserAgentMixin, models.Model):
+    """The audit record of one takeover; it outlives its token and both users."""
+
+    token = models.ForeignKey(
+        Token,
+        verbose_name=_("token"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="takeovers",
+    )
+    actor = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    user = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL,
+        verbose_name=_("user taken over"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="user_token_takeovers",
+    )
+    actor_repr = models.CharField(_("actor"), max_length=255)
+    user_repr = models.CharField(_("user taken over"), max_length=255)
+    session_auth_hash = models.CharField(_("session auth hash of the user"), max_length=128)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=USER_AGENT_LENGTH, blank=True)
+    created_at = models.DateTimeField(_("started at"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    end_reason = models.CharField(_("end reason"), max_length=32, blank=True)
+    is_active = models.BooleanField(_("is active"), default=True)
+
+    class Meta:
+        verbose_name = _("user token takeover")
+        verbose_name_plural = _("user token takeovers")
+        permissions = [("takeover_user", _("Can take over another user"))]
+
+    def __str__(self) -> str:
+        return f"{self.actor_repr} → {self.user_repr}"
+
+
+class DeviceKey(UserAgentMixin, models.Model):
+    uuid = models.CharField(_("device UUID"), max_length=64)
+    user = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="device_keys",
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    login_token = models.CharField(_("secret digest"), max_length=100, unique=True, editable=False)
+    session_auth_hash = models.CharField(_("session auth hash"), max_length=128, blank=True)
+    is_active = models.BooleanField(_("is active"), default=True)
+    user_agent = models.CharField(_("user agent"), max_length=USER_AGENT_LENGTH, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    last_login = models.DateTimeField(_("last login"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("device key")
+        verbose_name_plural = _("device keys")
+        constraints = [models.UniqueConstraint(fields=["uuid", "user"], name="auth_token_device_uuid_user")]
+
+    def __str__(self) -> str:
+        return self.name or self.uuid
+
+    def __repr__(self) -> str:
+        return f"<DeviceKey {self.pk} uuid={self.uuid} user={self.user_id} active={self.is_active}>"
+
+
+class AnonymousToken:
+    """Plays for tokens the role ``AnonymousUser`` plays for users."""
+
+    pk = id = public_id = key = None
+    name = auth_slug = backend = user_agent = session_auth_hash = browser = os = ""
+    device_type = "other"
+    created_at = last_access = expires_at = ip = device = active_takeover = source = None
+    is_active = False
+    is_expired = True
+    is_authenticated = False
+    is_from_header = is_from_cookie = False
+    expiration = True
+    allowed_cookie = allowed_header = False
+
+    def __init__(self) -> None:
+        self.user = AnonymousUser()
+
+    def __str__(self) -> str:
+        return "AnonymousToken"
+
+    def __repr__(self) -> str:
+        return "<AnonymousToken>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, self.__class__)
+
+    def __hash__(self) -> int:
+        return 1
+
+    @property
+    def time_to_expiration(self) -> timedelta:
+        return timedelta(0)
+
+    def save(self, *args, **kwargs):
+        raise NotImplementedError("An AnonymousToken cannot be saved.")
+
+    def delete(self, *args, **kwargs):
+        raise NotImplementedError("An AnonymousToken cannot be deleted.")

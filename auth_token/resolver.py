@@ -1,0 +1,201 @@
+"""From a request to a credential to a valid Token, or nothing. Never writes a response.
+
+Finding the credential costs no query; looking it up costs one SELECT; anything invalid gives
+``AnonymousToken`` and never raises.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth import load_backend
+from django.contrib.auth.models import AnonymousUser
+from django.db import DatabaseError
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+
+from auth_token import keys
+from auth_token.conf import settings
+from auth_token.models import COOKIE, HEADER, AnonymousToken, Token
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
+STATE_ATTRIBUTE = "_auth_token_state"
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What the request carries. ``raw`` is None when the value is not a well-formed token."""
+
+    source: str  # HEADER or COOKIE
+    raw: str | None = field(repr=False)
+
+
+def meta_key(header_name: str) -> str:
+    return "HTTP_" + header_name.upper().replace("-", "_")
+
+
+def get_credential(request: HttpRequest) -> Credential | None:
+    """Return the request's credential, decided without a query.
+
+    A header of our scheme is the only source, even when malformed; any other scheme is ignored
+    as if absent (e.g. ``Basic`` from a password-protected staging proxy).
+    """
+    if settings.HEADER:
+        value = request.META.get(meta_key(settings.HEADER_NAME), "")
+        scheme, separator, rest = _split_scheme(value)
+        if scheme and scheme.lower() == settings.HEADER_TOKEN_TYPE.lower():
+            well_formed = separator == " " and keys.is_well_formed(rest)
+            return Credential(HEADER, rest if well_formed else None)
+    if settings.COOKIE:
+        value = request.COOKIES.get(settings.COOKIE_NAME)
+        if value is not None:
+            return Credential(COOKIE, value if keys.is_well_formed(value) else None)
+    return None
+
+
+def _split_scheme(value: str) -> tuple[str, str, str]:
+    for index, char in enumerate(value[:64]):
+        if char in " \t":
+            return value[:index], char, value[index + 1 :]
+    return value, "", ""
+
+
+def lookup(credential: Credential | None) -> Token | None:
+    """Return the valid token for ``credential``, or None. One SELECT for a well-formed credential."""
+    if credential is None or credential.raw is None:
+        return None
+    now = timezone.now()
+    candidates = list(
+        Token.objects.select_related("user", "active_takeover__user").filter(
+            key__in=keys.lookup_digests(credential.raw), is_active=True, expires_at__gt=now
+        )[:1]
+    )
+    if not candidates:
+        return None
+    token = candidates[0]
+    allowed = token.allowed_header if credential.source == HEADER else token.allowed_cookie
+    if not allowed or not user_is_valid(token.user, token.backend):
+        return None
+    if not _session_hash_matches(token):
+        return None
+    token.source = credential.source
+    return token
+
+
+def user_is_valid(user: AbstractBaseUser | None, backend_path: str) -> bool:
+    """Return whether ``user`` may still be authenticated through ``backend_path``."""
+    from django.conf import settings as django_settings
+
+    if user is None or backend_path not in django_settings.AUTHENTICATION_BACKENDS:
+        return False
+    backend = load_backend(backend_path)
+    can_authenticate = getattr(backend, "user_can_authenticate", None)
+    if can_authenticate is not None:
+        return bool(can_authenticate(user))
+    return getattr(user, "is_active", True)
+
+
+def _session_hash_matches(token: Token) -> bool:
+    user = token.user
+    if not hasattr(user, "get_session_auth_hash"):
+        return True
+    current = user.get_session_auth_hash()
+    if constant_time_compare(token.session_auth_hash, current):
+        return True
+    fallbacks = getattr(user, "get_session_auth_fallback_hash", lambda: ())()
+    if not any(constant_time_compare(token.session_auth_hash, hash_) for hash_ in fallbacks):
+        return False
+    # Signed with a retired SECRET_KEY: move the token to the current one, as Django's get_user().
+    try:
+        Token.objects.filter(pk=token.pk, session_auth_hash=token.session_auth_hash).update(
+            session_auth_hash=current
+        )
+    except DatabaseError:
+        logger.exception("Could not update the session auth hash of token %s", token.public_id)
+    token.session_auth_hash = current
+    return True
+
+
+def effective_user(token: Token) -> AbstractBaseUser:
+    """Return the user a request acts as: the taken-over user while a takeover holds, else the owner.
+
+    Uses only the columns the lookup returned; a takeover that no longer holds is ignored.
+    """
+    takeover = token.active_takeover
+    if takeover is None:
+        return token.user
+    actor, target = token.user, takeover.user
+    holds = (
+        target is not None
+        and getattr(actor, "is_active", True)
+        and getattr(actor, "is_staff", False)
+        and getattr(target, "is_active", True)
+        and (getattr(actor, "is_superuser", False) or not getattr(target, "is_superuser", False))
+        and constant_time_compare(takeover.session_auth_hash, target.get_session_auth_hash())
+    )
+    return target if holds else actor
+
+
+class RequestState:
+    """The lazy auth state of one request, behind ``request.token`` and ``request.user``."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.credential = get_credential(request)
+        self.resolved = False
+        self.token: Token | AnonymousToken = AnonymousToken()
+        self.user: AbstractBaseUser | AnonymousUser = AnonymousUser()
+        # Set by services: a token minted in this request and its raw value, for the cookie.
+        self.issued: tuple[Token, str] | None = None
+        self.logged_out = False
+
+    def _store(self, token: Token | None) -> None:
+        # Only a finished lookup is cached: one that raised is retried on the next access.
+        if token is None:
+            self.token, self.user = AnonymousToken(), AnonymousUser()
+        else:
+            self.token, self.user = token, effective_user(token)
+        self.resolved = True
+
+    def resolve(self) -> None:
+        if not self.resolved:
+            self._store(lookup(self.credential))
+
+    async def aresolve(self) -> None:
+        if not self.resolved:
+            if self.credential is None or self.credential.raw is None:
+                self._store(None)
+            else:
+                self._store(await sync_to_async(lookup)(self.credential))
+
+    def get_token(self) -> Token | AnonymousToken:
+        self.resolve()
+        return self.token
+
+    def get_user(self) -> AbstractBaseUser | AnonymousUser:
+        self.resolve()
+        return self.user
+
+    async def aget_token(self) -> Token | AnonymousToken:
+        await self.aresolve()
+        return self.token
+
+    async def aget_user(self) -> AbstractBaseUser | AnonymousUser:
+        await self.aresolve()
+        return self.user
+
+    def set_token(self, token: Token | None, user: AbstractBaseUser | None = None) -> None:
+        """Replace the request's token after a login or logout (services only)."""
+        self._store(token)
+        if token is not None and user is not None:
+            self.user = user
+
+
+def get_state(request: HttpRequest | None) -> RequestState | None:
+    return getattr(request, STATE_ATTRIBUTE, None) if request is not None else None

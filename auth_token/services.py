@@ -1,0 +1,349 @@
+"""The actions on tokens. The only module that writes them; views, admin, DRF and commands call it.
+
+Every action accepts any request (or None) and skips the session when there is none.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth import SESSION_KEY, user_logged_in, user_logged_out
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.contenttypes.models import ContentType
+from django.db import DatabaseError, connection, transaction
+from django.middleware.csrf import rotate_token
+from django.utils import timezone
+
+from auth_token import keys, signals
+from auth_token.conf import settings
+from auth_token.exceptions import TakeoverActive
+from auth_token.models import USER_AGENT_LENGTH, AnonymousToken, DeviceKey, Token
+from auth_token.resolver import get_state
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.db.models import Model
+    from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
+
+
+def login(
+    request: HttpRequest | None,
+    user: AbstractBaseUser,
+    *,
+    expiration: bool = True,
+    name: str | None = None,
+    auth_slug: str | None = None,
+    related_objs: Iterable[Model] = (),
+    backend: str | None = None,
+    allowed_cookie: bool = True,
+    allowed_header: bool = True,
+) -> tuple[Token, str]:
+    """Create a token for ``user`` and return it with its raw value, which is never seen again.
+
+    With a request, the request acts as ``user`` from now on and, for a cookie-allowed token, the
+    middleware sets the cookie and the request's previous cookie token is revoked.
+    """
+    _refuse_during_takeover(request)
+    raw = keys.generate()
+    now = timezone.now()
+    token = Token(
+        key=keys.digest(raw),
+        user=user,
+        name=name or "",
+        auth_slug=auth_slug or "",
+        backend=_backend_path(user, backend),
+        expiration=expiration,
+        created_at=now,
+        last_access=now,
+        expires_at=_expiry(now, now, expiration),
+        allowed_cookie=allowed_cookie,
+        allowed_header=allowed_header,
+        ip=client_ip(request),
+        user_agent=clean_user_agent(request),
+        session_auth_hash=user.get_session_auth_hash() if hasattr(user, "get_session_auth_hash") else "",
+    )
+    evicted = _insert_within_limit(token, related_objs)
+    for old in evicted:
+        _send_revoked(old, request, "limit")
+    state = get_state(request)
+    sets_cookie = state is not None and allowed_cookie and settings.COOKIE
+    if sets_cookie:
+        previous = state.get_token()
+        if isinstance(previous, Token) and previous.is_from_cookie:
+            revoke(previous, request=request, reason="replaced")
+        rotate_token(request)
+    if request is not None:
+        _cycle_session(request, user)
+        request.user = user
+        request.token = token
+    if state is not None:
+        state.set_token(token, user)
+        state.issued = (token, raw)
+        state.logged_out = False
+    signals.token_created.send(sender=Token, request=request, token=token)
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
+    return token, raw
+
+
+def logout(request: HttpRequest) -> None:
+    """End the request's token and session; the middleware deletes the cookie."""
+    state = get_state(request)
+    token = state.get_token() if state is not None else getattr(request, "token", None)
+    user = token.user if isinstance(token, Token) else None
+    if isinstance(token, Token):
+        revoke(token, request=request, reason="logout")
+    user_logged_out.send(sender=user.__class__, request=request, user=user)
+    if hasattr(request, "session"):
+        request.session.flush()
+    if state is not None:
+        state.set_token(None)
+        state.issued = None
+        state.logged_out = True
+    request.user = AnonymousUser()
+    request.token = AnonymousToken()
+
+
+def logout_all(user: AbstractBaseUser, *, keep: Token | None = None, devices: bool = True) -> int:
+    """Revoke every active token of ``user`` except ``keep``; return how many were revoked."""
+    with transaction.atomic():
+        tokens = list(
+            Token.objects.select_for_update()
+            .filter(user=user, is_active=True)
+            .exclude(pk=keep.pk if keep is not None else None)
+        )
+        Token.objects.filter(pk__in=[token.pk for token in tokens]).update(is_active=False)
+        if devices:
+            DeviceKey.objects.filter(user=user, is_active=True).update(is_active=False)
+    for token in tokens:
+        token.is_active = False
+        _send_revoked(token, None, "logout_all")
+    return len(tokens)
+
+
+def revoke(token: Token, *, request: HttpRequest | None = None, reason: str = "revoked") -> bool:
+    """Deactivate ``token``; return whether this call did it (False if it already was)."""
+    revoked = Token.objects.filter(pk=token.pk, is_active=True).update(is_active=False) == 1
+    token.is_active = False
+    if revoked:
+        _send_revoked(token, request, reason)
+    return revoked
+
+
+def is_renewal_due(token: Token) -> bool:
+    """Return whether the token's sliding expiry may move (no query)."""
+    return token.last_access < timezone.now() - timedelta(seconds=settings.RENEWAL_INTERVAL)
+
+
+def renew_if_due(request: HttpRequest) -> bool:
+    """Slide the expiry of the request's token, at most once per RENEWAL_INTERVAL.
+
+    One conditional UPDATE that can never revive a revoked or expired token. Return whether it
+    renewed.
+    """
+    state = get_state(request)
+    token = state.token if state is not None else None
+    if not isinstance(token, Token) or not is_renewal_due(token):
+        return False
+    now = timezone.now()
+    expires_at = _expiry(now, token.created_at, token.expiration)
+    try:
+        renewed = (
+            Token.objects.filter(
+                pk=token.pk,
+                is_active=True,
+                expires_at__gt=now,
+                last_access__lt=now - timedelta(seconds=settings.RENEWAL_INTERVAL),
+            ).update(last_access=now, expires_at=expires_at)
+            == 1
+        )
+    except DatabaseError:
+        # E.g. a serialization failure under REPEATABLE READ: the next request tries again.
+        logger.warning("Could not renew token %s", token.public_id, exc_info=True)
+        return False
+    if renewed:
+        token.last_access, token.expires_at = now, expires_at
+        signals.token_renewed.send(sender=Token, request=request, token=token)
+    return renewed
+
+
+def renew(request: HttpRequest) -> Token:
+    """Slide the expiry of the request's token now, whatever the interval; return the token."""
+    _refuse_during_takeover(request)
+    token = request.token
+    now = timezone.now()
+    expires_at = _expiry(now, token.created_at, token.expiration)
+    if Token.objects.filter(pk=token.pk, is_active=True, expires_at__gt=now).update(
+        last_access=now, expires_at=expires_at
+    ):
+        token.last_access, token.expires_at = now, expires_at
+        signals.token_renewed.send(sender=Token, request=request, token=token)
+    return token
+
+
+def update_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> None:
+    """Keep the request's token valid after ``user`` changed their own password.
+
+    Every other token and device key of the user stops working.
+    """
+    _refuse_during_takeover(request)
+    token = getattr(request, "token", None)
+    if not isinstance(token, Token) or token.user_id != user.pk:
+        return
+    new_hash = user.get_session_auth_hash()
+    Token.objects.filter(pk=token.pk, is_active=True).update(session_auth_hash=new_hash)
+    token.session_auth_hash = new_hash
+    token.user = user
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """Return the client address, or None when it is missing or invalid.
+
+    ``REMOTE_ADDR`` by default; behind proxies only what ``CLIENT_IP`` says to trust.
+    """
+    if request is None:
+        return None
+    options = settings.CLIENT_IP
+    if options:
+        from ipware import get_client_ip
+
+        try:
+            address, _ = get_client_ip(
+                request,
+                proxy_count=options.get("proxy_count"),
+                proxy_trusted_ips=options.get("proxy_trusted_ips"),
+            )
+        except ValueError:
+            logger.warning("AUTH_TOKEN_CLIENT_IP is misconfigured", exc_info=True)
+            return None
+    else:
+        address = request.META.get("REMOTE_ADDR")
+    try:
+        return str(ipaddress.ip_address(address)) if address else None
+    except ValueError:
+        return None
+
+
+def clean_user_agent(request: HttpRequest | None) -> str:
+    """Return the request's user agent without control characters, truncated to fit the column."""
+    if request is None:
+        return ""
+    value = request.META.get("HTTP_USER_AGENT", "")
+    return "".join(char for char in value if char.isprintable())[:USER_AGENT_LENGTH]
+
+
+def _expiry(now: datetime, created_at: datetime, expiration: bool) -> datetime:
+    idle = settings.DEFAULT_TOKEN_AGE if expiration else settings.MAX_TOKEN_AGE
+    expires_at = now + timedelta(seconds=idle)
+    if settings.ABSOLUTE_TOKEN_AGE is not None:
+        expires_at = min(expires_at, created_at + timedelta(seconds=settings.ABSOLUTE_TOKEN_AGE))
+    return expires_at
+
+
+def _backend_path(user: AbstractBaseUser, backend: str | None) -> str:
+    from django.conf import settings as django_settings
+
+    path = backend or getattr(user, "backend", None)
+    if path:
+        return path
+    backends = django_settings.AUTHENTICATION_BACKENDS
+    if len(backends) == 1:
+        return backends[0]
+    raise ValueError(
+        "You have multiple authentication backends configured and therefore must provide the "
+        "`backend` argument or set the `backend` attribute on the user."
+    )
+
+
+def _insert_within_limit(token: Token, related_objs: Iterable[Model]) -> list[Token]:
+    """Insert ``token`` and evict the user's oldest tokens over MAX_TOKENS_PER_USER.
+
+    The user row lock serialises concurrent logins of one user; the locking read of the ids sees
+    rows committed by them even under REPEATABLE READ.
+    """
+    limit = settings.MAX_TOKENS_PER_USER
+    user = token.user
+    with transaction.atomic():
+        if limit and connection.features.has_select_for_update:
+            list(type(user)._default_manager.select_for_update().filter(pk=user.pk).values_list("pk"))
+        token.save(force_insert=True)
+        related = [
+            token.related_objects.model(
+                token=token,
+                content_type=ContentType.objects.get_for_model(obj),
+                object_id=str(obj.pk),
+            )
+            for obj in related_objs
+        ]
+        if related:
+            token.related_objects.model.objects.bulk_create(related)
+        if not limit:
+            return []
+        ids = list(
+            Token.objects.select_for_update()
+            .filter(user=user, is_active=True, expires_at__gt=token.created_at)
+            .order_by("-created_at", "-pk")
+            .values_list("pk", flat=True)
+        )
+        # Explicit ids: MariaDB rejects LIMIT inside IN (subquery).
+        evicted = list(Token.objects.filter(pk__in=ids[limit:]))
+        Token.objects.filter(pk__in=[old.pk for old in evicted]).update(is_active=False)
+    for old in evicted:
+        old.is_active = False
+    return evicted
+
+
+def _cycle_session(request: HttpRequest, user: AbstractBaseUser) -> None:
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    if session.get(SESSION_KEY, str(user.pk)) != str(user.pk):
+        session.flush()
+    elif not session.is_empty():
+        session.cycle_key()
+
+
+def _refuse_during_takeover(request: HttpRequest | None) -> None:
+    token = getattr(request, "token", None)
+    if getattr(token, "active_takeover_id", None) is not None:
+        raise TakeoverActive
+
+
+def _send_revoked(token: Token, request: HttpRequest | None, reason: str) -> None:
+    signals.token_revoked.send(sender=Token, request=request, token=token, reason=reason)
+
+
+async def alogin(request: HttpRequest | None, user: AbstractBaseUser, **options) -> tuple[Token, str]:
+    """See login()."""
+    return await sync_to_async(login)(request, user, **options)
+
+
+async def alogout(request: HttpRequest) -> None:
+    """See logout()."""
+    await sync_to_async(logout)(request)
+
+
+async def alogout_all(user: AbstractBaseUser, *, keep: Token | None = None, devices: bool = True) -> int:
+    """See logout_all()."""
+    return await sync_to_async(logout_all)(user, keep=keep, devices=devices)
+
+
+async def arevoke(token: Token, *, request: HttpRequest | None = None, reason: str = "revoked") -> bool:
+    """See revoke()."""
+    return await sync_to_async(revoke)(token, request=request, reason=reason)
+
+
+async def arenew(request: HttpRequest) -> Token:
+    """See renew()."""
+    return await sync_to_async(renew)(request)
+
+
+async def aupdate_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> None:
+    """See update_session_auth_hash()."""
+    await sync_to_async(update_session_auth_hash)(request, user)

@@ -1,0 +1,88 @@
+"""Test clients whose ``login()`` / ``force_login()`` make token sessions, and pytest fixtures.
+
+Django's own ``Client.force_login`` writes a Django session, which this middleware does not
+read. Enable the fixtures with ``pytest_plugins = ["auth_token.test"]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http.cookies import SimpleCookie
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.conf import settings as django_settings
+from django.contrib.auth import authenticate
+from django.test import client
+
+from auth_token import keys, services
+from auth_token.conf import settings
+from auth_token.models import Token
+
+
+class TokenClientMixin:
+    def force_login(self, user, backend: str | None = None, **options: Any) -> Token:
+        """Log ``user`` in with a new cookie token; return the token."""
+        backend = backend or getattr(user, "backend", None) or django_settings.AUTHENTICATION_BACKENDS[0]
+        token, raw = services.login(None, user, backend=backend, **options)
+        self.cookies[settings.COOKIE_NAME] = raw
+        return token
+
+    def login(self, **credentials: Any) -> bool:
+        user = authenticate(**credentials)
+        if user is None:
+            return False
+        self.force_login(user, backend=user.backend)
+        return True
+
+    def logout(self) -> None:
+        morsel = self.cookies.get(settings.COOKIE_NAME)
+        if morsel is not None and keys.is_well_formed(morsel.value):
+            for token in Token.objects.filter(key__in=keys.lookup_digests(morsel.value), is_active=True):
+                services.revoke(token, reason="logout")
+        self.cookies = SimpleCookie()
+
+
+class Client(TokenClientMixin, client.Client):
+    pass
+
+
+class AsyncClient(TokenClientMixin, client.AsyncClient):
+    async def aforce_login(self, user, backend: str | None = None, **options: Any) -> Token:
+        return await sync_to_async(self.force_login)(user, backend, **options)
+
+    async def alogin(self, **credentials: Any) -> bool:
+        return await sync_to_async(self.login)(**credentials)
+
+    async def alogout(self) -> None:
+        await sync_to_async(self.logout)()
+
+
+def bearer_client(user, **options: Any) -> Client:
+    """Return a client that sends a new header-only token of ``user`` as ``Authorization: Bearer``."""
+    _, raw = services.login(
+        None,
+        user,
+        backend=django_settings.AUTHENTICATION_BACKENDS[0],
+        allowed_cookie=False,
+        **options,
+    )
+    return Client(headers={settings.HEADER_NAME: f"{settings.HEADER_TOKEN_TYPE} {raw}"})
+
+
+@pytest.fixture
+def token_client() -> Client:
+    """A test client whose login methods make token sessions."""
+    return Client()
+
+
+@pytest.fixture
+def async_token_client() -> AsyncClient:
+    return AsyncClient()
+
+
+@pytest.fixture
+def api_client_factory(db) -> Callable[..., Client]:
+    """Return ``make(user, **login_options)``: a client authenticated by a Bearer header."""
+    return bearer_client

@@ -1,0 +1,50 @@
+import pytest
+from django.db import connection
+
+from tests.factories import UserFactory, issue_token
+
+pytest_plugins = ["auth_token.test"]
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(username="bob")
+
+
+@pytest.fixture
+def alice_token(alice):
+    """Alice's token and raw value."""
+    return issue_token(alice)
+
+
+@pytest.fixture
+def alice_header(alice_token):
+    return {"HTTP_AUTHORIZATION": f"Bearer {alice_token[1]}"}
+
+
+@pytest.fixture
+def alice_cookie_client(alice_token):
+    from auth_token.test import Client
+
+    client = Client()
+    client.cookies["Authorization"] = alice_token[1]
+    return client
+
+
+@pytest.fixture
+def csrf_client():
+    from auth_token.test import Client
+
+    return Client(enforce_csrf_checks=True)
+
+
+def server_database():
+    """Skip unless on a database server: SQLite cannot run these races."""
+    return pytest.mark.skipif(
+        connection.vendor == "sqlite", reason="needs PostgreSQL or MariaDB (DB=postgres|mariadb)"
+    )

@@ -1,0 +1,77 @@
+"""Races on a real database server: threads with their own connections, committed data."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from auth_token import services
+from auth_token.models import Token
+from auth_token.test import Client
+from tests.conftest import server_database
+from tests.factories import UserFactory, issue_token
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrency, server_database()]
+
+
+def run_together(*targets):
+    """Run the callables at once in threads; re-raise the first error."""
+    barrier = threading.Barrier(len(targets))
+    errors = []
+
+    def run(target):
+        try:
+            barrier.wait()
+            target()
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not [thread for thread in threads if thread.is_alive()], "a thread hung"
+    if errors:
+        raise errors[0]
+
+
+def test_concurrent_logins__respect_token_limit(settings):
+    settings.AUTH_TOKEN_MAX_TOKENS_PER_USER = 3
+    alice = UserFactory(username="alice")
+    run_together(*[lambda: issue_token(alice) for _ in range(12)])
+    assert Token.objects.filter(user=alice).count() == 12
+    newest = Token.objects.filter(user=alice).order_by("-created_at", "-pk")[:3]
+    assert set(Token.objects.filter(user=alice, is_active=True)) == set(newest)
+
+
+@pytest.mark.parametrize("round_", range(10))
+def test_logout_racing_renewal__stays_revoked(round_):
+    alice = UserFactory(username="alice")
+    token, raw = issue_token(alice)
+    past = timezone.now() - timedelta(seconds=120)
+    Token.objects.filter(pk=token.pk).update(last_access=past)
+    responses = []
+
+    def renew_by_request():
+        responses.append(Client().get("/me/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code)
+
+    run_together(renew_by_request, lambda: services.revoke(token))
+    assert responses == [200]
+    token.refresh_from_db()
+    assert not token.is_active
+    assert Client().get("/me/", HTTP_AUTHORIZATION=f"Bearer {raw}").json()["user"] is None
+
+
+def test_logout_all_racing_logins():
+    alice = UserFactory(username="alice")
+    tokens = [issue_token(alice)[0] for _ in range(5)]
+    run_together(
+        lambda: services.logout_all(alice), lambda: services.logout_all(alice), lambda: issue_token(alice)
+    )
+    revoked = set(Token.objects.filter(user=alice, is_active=False))
+    assert set(tokens) <= revoked

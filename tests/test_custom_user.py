@@ -1,0 +1,56 @@
+"""The core flows with a custom user model (``tests.settings_custom_user``; ``make test`` runs it)."""
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from auth_token import services
+from auth_token.models import Token
+from auth_token.test import Client
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        settings.AUTH_USER_MODEL != "custom_user.EmailUser",
+        reason="runs with DJANGO_SETTINGS_MODULE=tests.settings_custom_user",
+    ),
+]
+
+
+@pytest.fixture
+def carol():
+    return get_user_model().objects.create_user("carol@example.com", "password")
+
+
+def test_custom_user__header(client, carol, django_assert_num_queries):
+    _, raw = services.login(None, carol)
+    with django_assert_num_queries(1):
+        response = client.get("/me/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.json()["user"] == "carol@example.com"
+
+
+def test_custom_user__login_view(client, carol):
+    response = client.post("/auth/login/", {"username": "carol@example.com", "password": "password"})
+    assert response.status_code == 302
+    assert client.get("/me/").json()["user"] == "carol@example.com"
+    client.post("/auth/logout/")
+    assert not Token.objects.get().is_active
+
+
+def test_custom_user__password_change_ends_tokens(client, carol):
+    _, raw = services.login(None, carol)
+    carol.set_password("other")
+    carol.save()
+    assert client.get("/me/", HTTP_AUTHORIZATION=f"Bearer {raw}").json()["user"] is None
+
+
+def test_custom_user__test_client(carol):
+    client = Client()
+    client.force_login(carol)
+    assert client.get("/me/").json()["user"] == "carol@example.com"
+
+
+def test_custom_user__logout_all(carol):
+    for _ in range(3):
+        services.login(None, carol)
+    assert services.logout_all(carol) == 3

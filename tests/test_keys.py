@@ -1,0 +1,77 @@
+import pytest
+
+from auth_token import keys
+
+
+def test_generate__format():
+    raw = keys.generate()
+    prefix, _, body = raw.partition("_")
+    assert prefix == "at"
+    assert len(body) == 49
+    assert set(body) <= set(keys.ALPHABET)
+    assert keys.is_well_formed(raw)
+
+
+def test_generate__unique():
+    assert len({keys.generate() for _ in range(1000)}) == 1000
+
+
+def test_generate__prefix_from_settings(settings):
+    settings.AUTH_TOKEN_KEY_PREFIX = "acme"
+    raw = keys.generate()
+    assert raw.startswith("acme_")
+    assert keys.is_well_formed(raw)
+    settings.AUTH_TOKEN_KEY_PREFIX = "at"
+    assert not keys.is_well_formed(raw)
+
+
+def test_checksum__known_value():
+    assert keys.checksum("at_0") == keys.checksum("at_0")
+    assert len(keys.checksum("")) == 6
+    assert keys.checksum("") == "000000"
+
+
+def _flip(raw, index):
+    char = raw[index]
+    return raw[:index] + ("A" if char != "A" else "B") + raw[index + 1 :]
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        pytest.param(lambda raw: "", id="empty"),
+        pytest.param(lambda raw: raw[:-1], id="too-short"),
+        pytest.param(lambda raw: raw + "A", id="too-long"),
+        pytest.param(lambda raw: _flip(raw, 10), id="typo-in-body"),
+        pytest.param(lambda raw: _flip(raw, -1), id="typo-in-checksum"),
+        pytest.param(lambda raw: raw[:10] + "-" + raw[11:], id="bad-alphabet"),
+        pytest.param(lambda raw: raw[:10] + "\x00" + raw[11:], id="nul-byte"),
+        pytest.param(lambda raw: raw[:10] + "é" + raw[11:], id="non-ascii"),
+        pytest.param(lambda raw: "xx" + raw[2:], id="other-prefix"),
+        pytest.param(lambda raw: raw.replace("_", "-"), id="no-separator"),
+        pytest.param(lambda raw: raw.upper(), id="upper-case"),
+        pytest.param(lambda raw: " " + raw[1:], id="leading-space"),
+        pytest.param(lambda raw: raw[:-1] + "\n", id="trailing-newline"),
+        pytest.param(lambda raw: None, id="none"),
+        pytest.param(lambda raw: raw.encode(), id="bytes"),
+    ],
+)
+def test_is_well_formed__rejects(mangle):
+    assert not keys.is_well_formed(mangle(keys.generate()))
+
+
+def test_digest__versioned_sha256():
+    raw = keys.generate()
+    digest = keys.digest(raw)
+    version, _, hexdigest = digest.partition("$")
+    assert version == "1"
+    assert len(hexdigest) == 64
+    assert raw not in digest
+    assert keys.lookup_digests(raw) == [digest]
+
+
+def test_device_prefix():
+    raw = keys.generate(keys.device_prefix())
+    assert raw.startswith("atd_")
+    assert keys.is_well_formed(raw, keys.device_prefix())
+    assert not keys.is_well_formed(raw)

@@ -1,0 +1,15 @@
+from django.urls import include, path
+
+from tests import views
+
+urlpatterns = [
+    path("auth/", include("auth_token.urls")),
+    path("me/", views.me, name="me"),
+    path("me-async/", views.me_async),
+    path("anonymous/", views.anonymous),
+    path("post/", views.post),
+    path("protected/", views.protected),
+    path("exempt/", views.exempt),
+    path("logout/", views.logout),
+    path("django-password/", views.django_password_change),
+]

@@ -1,0 +1,56 @@
+"""Views that touch no session, so query counts measure the token alone."""
+
+from django.contrib.auth import update_session_auth_hash
+from django.http import HttpResponse, JsonResponse
+
+from auth_token import services
+from auth_token.decorators import renewal_exempt, token_required
+
+
+def _describe(user, token):
+    return {
+        "user": user.get_username() if user.is_authenticated else None,
+        "token": str(token.public_id) if token.is_authenticated else None,
+        "source": token.source,
+    }
+
+
+def me(request):
+    return JsonResponse(_describe(request.user, request.token))
+
+
+async def me_async(request):
+    user = await request.auser()
+    token = await request.atoken()
+    return JsonResponse(_describe(user, token))
+
+
+def anonymous(request):
+    return HttpResponse("no user")
+
+
+def post(request):
+    return JsonResponse(_describe(request.user, request.token))
+
+
+@token_required
+def protected(request):
+    return HttpResponse("secret")
+
+
+@renewal_exempt
+def exempt(request):
+    return JsonResponse(_describe(request.user, request.token))
+
+
+def django_password_change(request):
+    """A third-party view: changes the password and calls Django's update_session_auth_hash()."""
+    request.user.set_password(request.POST["password"])
+    request.user.save()
+    update_session_auth_hash(request, request.user)
+    return HttpResponse(status=204)
+
+
+def logout(request):
+    services.logout(request)
+    return HttpResponse(status=204)
