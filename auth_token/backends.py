@@ -35,7 +35,7 @@ class DeviceKeyBackend(ModelBackend):
         digest = keys.digest(str(device_token))
         device = (
             DeviceKey.objects.select_related("user")
-            .filter(login_token=digest, uuid=normalize_device_uuid(device_uuid)[:64], is_active=True)
+            .filter(login_token=digest, uuid=normalize_device_uuid(device_uuid), is_active=True)
             .first()
         )
         if device is None or not keys.is_well_formed(device_token, keys.device_prefix()):

@@ -11,3 +11,7 @@ class TakeoverNotAllowed(PermissionDenied):
 
 class DeviceKeyAlreadyExists(Exception):
     """An active device key already exists for this (uuid, user)."""
+
+
+class InvalidDeviceCredentials(PermissionDenied):
+    """Unknown device, wrong secret, deactivated device or user: one answer for all of them."""

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from functools import lru_cache
+from uuid import UUID, uuid4
 
 from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser
@@ -15,6 +15,7 @@ from user_agents import parse as parse_user_agent
 from user_agents.parsers import UserAgent
 
 USER_AGENT_LENGTH = 512
+DEVICE_UUID_LENGTH = 64
 HEADER, COOKIE = "header", "cookie"
 
 
@@ -48,8 +49,14 @@ class UserAgentMixin:
         return "other"
 
 
+class TokenQuerySet(models.QuerySet):
+    def active(self) -> TokenQuerySet:
+        """Return the tokens that still authenticate as far as the token row alone can tell."""
+        return self.filter(is_active=True, expires_at__gt=timezone.now())
+
+
 class Token(UserAgentMixin, models.Model):
-    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public id"), default=uuid4, unique=True, editable=False)
     key = models.CharField(_("key digest"), max_length=100, unique=True, editable=False)
     user = models.ForeignKey(
         django_settings.AUTH_USER_MODEL,
@@ -90,6 +97,8 @@ class Token(UserAgentMixin, models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+
+    objects = TokenQuerySet.as_manager()
 
     # Where the resolver found the credential: HEADER, COOKIE or None (not from this request).
     source: str | None = None
@@ -185,8 +194,19 @@ class UserTokenTakeover(UserAgentMixin, models.Model):
         return f"{self.actor_repr} → {self.user_repr}"
 
 
+class DeviceKeyQuerySet(models.QuerySet):
+    def get_or_create_token(self, uuid: str | UUID, user, user_agent: str = "") -> str:
+        """Register the device (or re-activate it) and return its raw secret, shown this once.
+
+        Raise ``DeviceKeyAlreadyExists`` when an active key exists for this (uuid, user).
+        """
+        from auth_token import services
+
+        return services.register_device(None, user, uuid, user_agent=user_agent)[1]
+
+
 class DeviceKey(UserAgentMixin, models.Model):
-    uuid = models.CharField(_("device UUID"), max_length=64)
+    uuid = models.CharField(_("device UUID"), max_length=DEVICE_UUID_LENGTH)
     user = models.ForeignKey(
         django_settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
@@ -200,6 +220,8 @@ class DeviceKey(UserAgentMixin, models.Model):
     user_agent = models.CharField(_("user agent"), max_length=USER_AGENT_LENGTH, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     last_login = models.DateTimeField(_("last login"), null=True, blank=True)
+
+    objects = DeviceKeyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("device key")

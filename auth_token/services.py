@@ -9,28 +9,32 @@ import ipaddress
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
-from django.contrib.auth import SESSION_KEY, user_logged_in, user_logged_out
+from django.contrib.auth import SESSION_KEY, authenticate, user_logged_in, user_logged_out
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.middleware.csrf import rotate_token
 from django.utils import timezone
 
 from auth_token import keys, signals
+from auth_token.backends import normalize_device_uuid
 from auth_token.conf import settings
-from auth_token.exceptions import TakeoverActive
-from auth_token.models import USER_AGENT_LENGTH, AnonymousToken, DeviceKey, Token
+from auth_token.exceptions import DeviceKeyAlreadyExists, InvalidDeviceCredentials, TakeoverActive
+from auth_token.models import DEVICE_UUID_LENGTH, USER_AGENT_LENGTH, AnonymousToken, DeviceKey, Token
 from auth_token.resolver import get_state
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.db.models import Model
     from django.http import HttpRequest
 
 logger = logging.getLogger(__name__)
+DEVICE_BACKEND = "auth_token.backends.DeviceKeyBackend"
 
 
 def login(
@@ -44,6 +48,7 @@ def login(
     backend: str | None = None,
     allowed_cookie: bool = True,
     allowed_header: bool = True,
+    device: DeviceKey | None = None,
 ) -> tuple[Token, str]:
     """Create a token for ``user`` and return it with its raw value, which is never seen again.
 
@@ -65,6 +70,7 @@ def login(
         expires_at=_expiry(now, now, expiration),
         allowed_cookie=allowed_cookie,
         allowed_header=allowed_header,
+        device=device,
         ip=client_ip(request),
         user_agent=clean_user_agent(request),
         session_auth_hash=user.get_session_auth_hash() if hasattr(user, "get_session_auth_hash") else "",
@@ -110,8 +116,18 @@ def logout(request: HttpRequest) -> None:
     request.token = AnonymousToken()
 
 
-def logout_all(user: AbstractBaseUser, *, keep: Token | None = None, devices: bool = True) -> int:
-    """Revoke every active token of ``user`` except ``keep``; return how many were revoked."""
+def logout_all(
+    user: AbstractBaseUser,
+    *,
+    keep: Token | None = None,
+    devices: bool = True,
+    request: HttpRequest | None = None,
+) -> int:
+    """Revoke every active token of ``user`` except ``keep``; return how many were revoked.
+
+    With ``devices``, the user's device keys are deactivated too.
+    """
+    _refuse_during_takeover(request)
     with transaction.atomic():
         tokens = list(
             Token.objects.select_for_update()
@@ -123,17 +139,90 @@ def logout_all(user: AbstractBaseUser, *, keep: Token | None = None, devices: bo
             DeviceKey.objects.filter(user=user, is_active=True).update(is_active=False)
     for token in tokens:
         token.is_active = False
-        _send_revoked(token, None, "logout_all")
+        _send_revoked(token, request, "logout_all")
     return len(tokens)
 
 
 def revoke(token: Token, *, request: HttpRequest | None = None, reason: str = "revoked") -> bool:
-    """Deactivate ``token``; return whether this call did it (False if it already was)."""
+    """Deactivate ``token``; return whether this call did it (False if it already was).
+
+    During a takeover, a request may end its own token only.
+    """
+    if token.pk != getattr(getattr(request, "token", None), "pk", None):
+        _refuse_during_takeover(request)
     revoked = Token.objects.filter(pk=token.pk, is_active=True).update(is_active=False) == 1
     token.is_active = False
     if revoked:
         _send_revoked(token, request, reason)
     return revoked
+
+
+def register_device(
+    request: HttpRequest | None,
+    user: AbstractBaseUser,
+    uuid: str | UUID,
+    *,
+    name: str = "",
+    user_agent: str = "",
+) -> tuple[DeviceKey, str]:
+    """Register a device of ``user`` (or re-activate a deactivated one); return it and its raw secret.
+
+    Raise ``DeviceKeyAlreadyExists`` when an active key exists for this (uuid, user), also when two
+    registrations race.
+    """
+    _refuse_during_takeover(request)
+    normalized = normalize_device_uuid(uuid)
+    if not normalized or len(normalized) > DEVICE_UUID_LENGTH:
+        raise ValueError("A device UUID must have between 1 and 64 characters.")
+    raw = keys.generate(keys.device_prefix())
+    fields = {
+        "login_token": keys.digest(raw),
+        "session_auth_hash": user.get_session_auth_hash(),
+        "user_agent": clean_user_agent(request, user_agent),
+        "is_active": True,
+        "created_at": timezone.now(),
+        "last_login": None,
+    }
+    existing = DeviceKey.objects.filter(uuid=normalized, user=user).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                device = DeviceKey.objects.create(uuid=normalized, user=user, name=name, **fields)
+        except IntegrityError as error:
+            raise DeviceKeyAlreadyExists from error
+    else:
+        fields["name"] = name or existing.name
+        if not DeviceKey.objects.filter(pk=existing.pk, is_active=False).update(**fields):
+            raise DeviceKeyAlreadyExists
+        device = DeviceKey.objects.get(pk=existing.pk)
+    signals.device_registered.send(sender=DeviceKey, request=request, device=device)
+    return device, raw
+
+
+def login_device(
+    request: HttpRequest | None, uuid: str | UUID, secret: str, **options: Any
+) -> tuple[Token, str]:
+    """Log a registered device in with its secret; return a new header-only token and its raw value.
+
+    Every wrong input raises the same ``InvalidDeviceCredentials`` and sends ``user_login_failed``
+    with the secret masked.
+    """
+    user = authenticate(request, device_uuid=uuid, device_token=secret)
+    device = getattr(user, "device_key", None)
+    if device is None:
+        raise InvalidDeviceCredentials
+    DeviceKey.objects.filter(pk=device.pk).update(last_login=timezone.now())
+    options.setdefault("name", device.name)
+    return login(request, user, backend=DEVICE_BACKEND, allowed_cookie=False, device=device, **options)
+
+
+def deactivate_device(device: DeviceKey, *, request: HttpRequest | None = None) -> bool:
+    """Deactivate ``device`` (kept for re-activation) and revoke the tokens it minted."""
+    deactivated = DeviceKey.objects.filter(pk=device.pk, is_active=True).update(is_active=False) == 1
+    device.is_active = False
+    for token in Token.objects.filter(device=device, is_active=True):
+        revoke(token, request=request, reason="device_deactivated")
+    return deactivated
 
 
 def is_renewal_due(token: Token) -> bool:
@@ -230,11 +319,10 @@ def client_ip(request: HttpRequest | None) -> str | None:
         return None
 
 
-def clean_user_agent(request: HttpRequest | None) -> str:
-    """Return the request's user agent without control characters, truncated to fit the column."""
-    if request is None:
-        return ""
-    value = request.META.get("HTTP_USER_AGENT", "")
+def clean_user_agent(request: HttpRequest | None, value: str = "") -> str:
+    """Return ``value`` or else the request's user agent, without control characters, truncated."""
+    if not value and request is not None:
+        value = request.META.get("HTTP_USER_AGENT", "")
     return "".join(char for char in value if char.isprintable())[:USER_AGENT_LENGTH]
 
 
@@ -329,9 +417,9 @@ async def alogout(request: HttpRequest) -> None:
     await sync_to_async(logout)(request)
 
 
-async def alogout_all(user: AbstractBaseUser, *, keep: Token | None = None, devices: bool = True) -> int:
+async def alogout_all(user: AbstractBaseUser, **options: Any) -> int:
     """See logout_all()."""
-    return await sync_to_async(logout_all)(user, keep=keep, devices=devices)
+    return await sync_to_async(logout_all)(user, **options)
 
 
 async def arevoke(token: Token, *, request: HttpRequest | None = None, reason: str = "revoked") -> bool:
@@ -347,3 +435,22 @@ async def arenew(request: HttpRequest) -> Token:
 async def aupdate_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> None:
     """See update_session_auth_hash()."""
     await sync_to_async(update_session_auth_hash)(request, user)
+
+
+async def aregister_device(
+    request: HttpRequest | None, user: AbstractBaseUser, uuid: str | UUID, **options: Any
+) -> tuple[DeviceKey, str]:
+    """See register_device()."""
+    return await sync_to_async(register_device)(request, user, uuid, **options)
+
+
+async def alogin_device(
+    request: HttpRequest | None, uuid: str | UUID, secret: str, **options: Any
+) -> tuple[Token, str]:
+    """See login_device()."""
+    return await sync_to_async(login_device)(request, uuid, secret, **options)
+
+
+async def adeactivate_device(device: DeviceKey, *, request: HttpRequest | None = None) -> bool:
+    """See deactivate_device()."""
+    return await sync_to_async(deactivate_device)(device, request=request)

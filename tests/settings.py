@@ -37,6 +37,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "auth_token.context_processors.token",
             ]
         },
     }
@@ -65,6 +66,10 @@ DATABASE_ENGINES = {
 DB = os.environ.get("DB", "sqlite")
 DATABASES = {"default": DATABASE_ENGINES[DB]}
 
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "auth_token.backends.DeviceKeyBackend",
+]
 LOGIN_URL = "auth_token:login"
 LOGIN_REDIRECT_URL = "/me/"
 AUTH_TOKEN_COOKIE_SECURE = False

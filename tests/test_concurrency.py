@@ -8,7 +8,8 @@ from django.db import connections
 from django.utils import timezone
 
 from auth_token import services
-from auth_token.models import Token
+from auth_token.exceptions import DeviceKeyAlreadyExists
+from auth_token.models import DeviceKey, Token
 from auth_token.test import Client
 from tests.conftest import server_database
 from tests.factories import UserFactory, issue_token
@@ -75,3 +76,26 @@ def test_logout_all_racing_logins():
     )
     revoked = set(Token.objects.filter(user=alice, is_active=False))
     assert set(tokens) <= revoked
+
+
+@pytest.mark.parametrize("reactivate", [False, True], ids=["new", "reactivate"])
+def test_concurrent_device_registration__one_key_one_clean_error(reactivate):
+    alice = UserFactory(username="alice")
+    if reactivate:
+        device, _ = services.register_device(None, alice, "phone")
+        services.deactivate_device(device)
+    outcomes = []
+
+    def register():
+        try:
+            outcomes.append(services.register_device(None, alice, "phone")[1])
+        except DeviceKeyAlreadyExists:
+            outcomes.append("exists")
+
+    run_together(*[register for _ in range(6)])
+    secrets = [outcome for outcome in outcomes if outcome != "exists"]
+    assert len(secrets) == 1
+    assert outcomes.count("exists") == 5
+    device = DeviceKey.objects.get(user=alice)
+    assert device.is_active
+    assert services.login_device(None, "phone", secrets[0])[0].user == alice

@@ -17,13 +17,16 @@ pytestmark = [
 ]
 
 
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
 @pytest.fixture
 def carol():
     return get_user_model().objects.create_user("carol@example.com", "password")
 
 
 def test_custom_user__header(client, carol, django_assert_num_queries):
-    _, raw = services.login(None, carol)
+    _, raw = services.login(None, carol, backend=BACKEND)
     with django_assert_num_queries(1):
         response = client.get("/me/", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert response.json()["user"] == "carol@example.com"
@@ -38,7 +41,7 @@ def test_custom_user__login_view(client, carol):
 
 
 def test_custom_user__password_change_ends_tokens(client, carol):
-    _, raw = services.login(None, carol)
+    _, raw = services.login(None, carol, backend=BACKEND)
     carol.set_password("other")
     carol.save()
     assert client.get("/me/", HTTP_AUTHORIZATION=f"Bearer {raw}").json()["user"] is None
@@ -52,5 +55,5 @@ def test_custom_user__test_client(carol):
 
 def test_custom_user__logout_all(carol):
     for _ in range(3):
-        services.login(None, carol)
+        services.login(None, carol, backend=BACKEND)
     assert services.logout_all(carol) == 3

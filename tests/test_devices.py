@@ -1,0 +1,150 @@
+import uuid
+
+import pytest
+from django.contrib.auth import user_login_failed
+
+from auth_token import keys, services, signals
+from auth_token.exceptions import DeviceKeyAlreadyExists, InvalidDeviceCredentials
+from auth_token.models import DeviceKey, Token
+from tests.factories import issue_token
+
+pytestmark = pytest.mark.django_db
+
+PHONE = "6F9619FF-8B86-D011-B42D-00CF4FC964FF"
+
+
+@pytest.fixture
+def phone(alice):
+    """Alice's registered phone and its raw secret."""
+    return services.register_device(None, alice, PHONE, name="Alice's phone", user_agent="App/1.0 (iOS)")
+
+
+def test_register__stores_digest_only(phone, alice):
+    device, secret = phone
+    assert secret.startswith("atd_")
+    assert keys.is_well_formed(secret, "atd")
+    device.refresh_from_db()
+    assert device.uuid == uuid.UUID(PHONE).hex
+    assert device.login_token == keys.digest(secret)
+    assert secret not in repr(device) + str(device)
+    assert device.user == alice
+    assert device.name == "Alice's phone"
+    assert device.user_agent == "App/1.0 (iOS)"
+
+
+def test_register__signal(alice):
+    sent = []
+    receiver = lambda sender, **kwargs: sent.append((sender, kwargs["device"], kwargs["request"]))  # noqa: E731
+    signals.device_registered.connect(receiver)
+    try:
+        device, _ = services.register_device(None, alice, "abc")
+    finally:
+        signals.device_registered.disconnect(receiver)
+    assert sent == [(DeviceKey, device, None)]
+
+
+def test_register__twice_is_refused(phone, alice):
+    with pytest.raises(DeviceKeyAlreadyExists):
+        services.register_device(None, alice, PHONE.lower().replace("-", ""))
+    assert DeviceKey.objects.count() == 1
+
+
+def test_register__same_uuid_other_user(phone, bob):
+    services.register_device(None, bob, PHONE)
+    assert DeviceKey.objects.count() == 2
+
+
+@pytest.mark.parametrize("bad", ["", "x" * 65])
+def test_register__bad_uuid(alice, bad):
+    with pytest.raises(ValueError):
+        services.register_device(None, alice, bad)
+
+
+def test_get_or_create_token__original_name(alice):
+    secret = DeviceKey.objects.get_or_create_token(uuid.UUID(PHONE), alice, user_agent="App")
+    assert DeviceKey.objects.get().login_token == keys.digest(secret)
+    with pytest.raises(DeviceKeyAlreadyExists):
+        DeviceKey.objects.get_or_create_token(uuid.UUID(PHONE), alice)
+
+
+def test_reactivation__new_secret(phone, alice):
+    device, old_secret = phone
+    services.deactivate_device(device)
+    new_secret = DeviceKey.objects.get_or_create_token(PHONE, alice)
+    assert new_secret != old_secret
+    assert DeviceKey.objects.get().is_active
+    with pytest.raises(InvalidDeviceCredentials):
+        services.login_device(None, PHONE, old_secret)
+    assert services.login_device(None, PHONE, new_secret)[0].user == alice
+
+
+@pytest.mark.parametrize("form", [PHONE, PHONE.lower(), uuid.UUID(PHONE).hex, uuid.UUID(PHONE)])
+def test_login__any_uuid_form(phone, alice, form, client):
+    token, raw = services.login_device(None, form, phone[1])
+    assert token.user == alice
+    assert token.device == phone[0]
+    assert token.backend == "auth_token.backends.DeviceKeyBackend"
+    assert token.allowed_header and not token.allowed_cookie
+    assert token.name == "Alice's phone"
+    assert client.get("/me/", HTTP_AUTHORIZATION=f"Bearer {raw}").json()["user"] == "alice"
+    phone[0].refresh_from_db()
+    assert phone[0].last_login is not None
+
+
+@pytest.fixture
+def failures():
+    sent = []
+    receiver = lambda sender, **kwargs: sent.append(kwargs["credentials"])  # noqa: E731
+    user_login_failed.connect(receiver)
+    yield sent
+    user_login_failed.disconnect(receiver)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["unknown-uuid", "wrong-secret", "garbage-secret", "deactivated", "user-inactive", "password-changed"],
+)
+def test_login__every_failure_looks_the_same(phone, alice, case, failures, django_assert_num_queries):
+    device, secret = phone
+    uuid_, given = PHONE, secret
+    if case == "unknown-uuid":
+        uuid_ = str(uuid.uuid4())
+    elif case == "wrong-secret":
+        given = keys.generate("atd")
+    elif case == "garbage-secret":
+        given = "not a secret"
+    elif case == "deactivated":
+        services.deactivate_device(device)
+    elif case == "user-inactive":
+        alice.is_active = False
+        alice.save()
+    elif case == "password-changed":
+        alice.set_password("changed")
+        alice.save()
+    with django_assert_num_queries(1), pytest.raises(InvalidDeviceCredentials):
+        services.login_device(None, uuid_, given)
+    assert failures == [{"device_uuid": uuid_, "device_token": "********************"}]
+    assert not Token.objects.exists()
+
+
+def test_deactivate__revokes_device_tokens(phone, alice, client):
+    device, secret = phone
+    _, device_raw = services.login_device(None, PHONE, secret)
+    _, other_raw = issue_token(alice)
+    assert services.deactivate_device(device) is True
+    assert services.deactivate_device(device) is False
+    assert client.get("/me/", HTTP_AUTHORIZATION=f"Bearer {device_raw}").json()["user"] is None
+    assert client.get("/me/", HTTP_AUTHORIZATION=f"Bearer {other_raw}").json()["user"] == "alice"
+
+
+def test_logout_all__ends_device_login(phone, alice):
+    services.logout_all(alice)
+    with pytest.raises(InvalidDeviceCredentials):
+        services.login_device(None, PHONE, phone[1])
+
+
+def test_backend__ignores_password_logins(alice):
+    from django.contrib.auth import authenticate
+
+    assert authenticate(None, username="alice", password="password") == alice
+    assert authenticate(None, device_uuid=PHONE) is None
