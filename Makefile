@@ -29,6 +29,7 @@ run: $(STAMP)
 test: $(STAMP)
 	DB=$(DB) $(BIN)/python -m pytest $(PYTEST_ARGS)
 	DB=$(DB) DJANGO_SETTINGS_MODULE=tests.settings_custom_user $(BIN)/python -m pytest tests/test_custom_user.py $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=example_project.settings $(BIN)/python -m pytest example_project/tests $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check auth_token tests example_project

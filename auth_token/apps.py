@@ -8,4 +8,6 @@ class AuthTokenConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from auth_token import checks  # noqa: F401  (registers the system checks)
+        from auth_token import checks, receivers  # noqa: F401  (checks register themselves)
+
+        receivers.connect()

@@ -3,8 +3,9 @@
 Ids: E001 bad KEY_PREFIX; E002 both Django's AuthenticationMiddleware and ours; E003 HEADER_NAME
 with an underscore; E004 ``__Host-`` cookie name with a domain, a path other than ``/`` or no
 Secure flag; E005 bad CLIENT_IP; E006 bad COOKIE_SAMESITE; E007 an age that is not a positive
-int; W001 cookie auth without CsrfViewMiddleware; W002 a removed setting; W003 an unknown
-``AUTH_TOKEN_*`` setting; W004 our middleware missing.
+int; E008 a CACHE alias missing from CACHES; W001 cookie auth without CsrfViewMiddleware; W002 a
+removed setting; W003 an unknown ``AUTH_TOKEN_*`` setting; W004 our middleware missing; W005 a
+per-process CACHE.
 """
 
 from __future__ import annotations
@@ -53,6 +54,15 @@ W004 = checks.Warning(
     hint="Add it where django.contrib.auth.middleware.AuthenticationMiddleware was.",
     id="auth_token.W004",
 )
+W005 = checks.Warning(
+    "AUTH_TOKEN_CACHE is a per-process cache.",
+    hint=(
+        "With several processes, a token revoked in one stays valid in the others until the entry "
+        "expires (up to AUTH_TOKEN_RENEWAL_INTERVAL). Use a shared cache such as Redis."
+    ),
+    id="auth_token.W005",
+)
+PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache",)
 AGES = ("DEFAULT_TOKEN_AGE", "MAX_TOKEN_AGE", "ABSOLUTE_TOKEN_AGE", "RENEWAL_INTERVAL")
 
 
@@ -86,6 +96,7 @@ def check_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             errors.append(
                 checks.Error(f"AUTH_TOKEN_{age} must be a positive int (seconds).", id="auth_token.E007")
             )
+    errors += _check_cache()
     for old, replacement in REMOVED.items():
         if hasattr(django_settings, PREFIX + old):
             errors.append(
@@ -101,6 +112,22 @@ def check_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                 )
             )
     return errors
+
+
+def _check_cache() -> list[checks.CheckMessage]:
+    alias = settings.CACHE
+    if alias is None:
+        return []
+    configured = getattr(django_settings, "CACHES", {})
+    if alias not in configured:
+        return [
+            checks.Error(
+                f"AUTH_TOKEN_CACHE {alias!r} is not a cache alias in CACHES.",
+                hint="Name one of CACHES, or set AUTH_TOKEN_CACHE = None.",
+                id="auth_token.E008",
+            )
+        ]
+    return [W005] if configured[alias].get("BACKEND") in PER_PROCESS_CACHES else []
 
 
 def _client_ip_is_valid(value: object) -> bool:

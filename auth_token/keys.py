@@ -20,6 +20,8 @@ CHECKSUM_LENGTH = 6  # 62**6 > 2**32
 DIGEST_VERSION = "1"
 PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9]{0,9}")
 MAX_TOKEN_LENGTH = 10 + 1 + RANDOM_LENGTH + CHECKSUM_LENGTH
+LEGACY_DIGEST_VERSION = "drf"
+_LEGACY = re.compile(r"[0-9a-f]{40}")
 _BODY = re.compile(rf"[0-9A-Za-z]{{{RANDOM_LENGTH + CHECKSUM_LENGTH}}}")
 
 
@@ -68,6 +70,15 @@ def is_well_formed(value: object, prefix: str | None = None) -> bool:
 def digest(raw: str) -> str:
     """Return the stored form of a raw token: ``<version>$<sha256 hex>``."""
     return f"{DIGEST_VERSION}${hashlib.sha256(raw.encode()).hexdigest()}"
+
+
+def legacy_digest(raw: str) -> str:
+    """Return the stored form of a token imported from DRF's authtoken (40 hex characters)."""
+    return f"{LEGACY_DIGEST_VERSION}${hashlib.sha256(raw.encode()).hexdigest()}"
+
+
+def is_legacy_token(value: str) -> bool:
+    return _LEGACY.fullmatch(value) is not None
 
 
 def lookup_digests(raw: str) -> list[str]:

@@ -70,8 +70,9 @@ class TokenAuthenticationMiddleware(AuthenticationMiddleware):
             token = state.token
             _bridge_session_auth_hash(request, token)
             exempt = meta_key(settings.RENEWAL_EXEMPT_HEADER) in request.META
-            exempt = exempt or getattr(request, RENEWAL_EXEMPT_ATTRIBUTE, False)
-            if not exempt and services.renew_if_due(request) and token.is_from_cookie:
+            if not (exempt or getattr(request, RENEWAL_EXEMPT_ATTRIBUTE, False)):
+                services.renew_if_due(request)
+            if state.renewed and token.is_from_cookie:
                 set_cookie(response, token, state.credential.raw)
         elif state.credential is not None and state.credential.source == COOKIE:
             delete_cookie(response, request)

@@ -17,6 +17,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from auth_token import cache as token_cache
 from auth_token import keys
 from auth_token.conf import settings
 from auth_token.models import COOKIE, HEADER, AnonymousToken, Token
@@ -35,6 +36,12 @@ class Credential:
 
     source: str  # HEADER or COOKIE
     raw: str | None = field(repr=False)
+    legacy: bool = False  # a DRF authtoken key, matching imported tokens only
+
+    def digests(self) -> list[str]:
+        if self.raw is None:
+            return []
+        return [keys.legacy_digest(self.raw)] if self.legacy else keys.lookup_digests(self.raw)
 
 
 def meta_key(header_name: str) -> str:
@@ -50,9 +57,13 @@ def get_credential(request: HttpRequest) -> Credential | None:
     if settings.HEADER:
         value = request.META.get(meta_key(settings.HEADER_NAME), "")
         scheme, separator, rest = _split_scheme(value)
-        if scheme and scheme.lower() == settings.HEADER_TOKEN_TYPE.lower():
+        scheme = scheme.lower()
+        if scheme and scheme == settings.HEADER_TOKEN_TYPE.lower():
             well_formed = separator == " " and keys.is_well_formed(rest)
             return Credential(HEADER, rest if well_formed else None)
+        if scheme and scheme in {legacy.lower() for legacy in settings.LEGACY_HEADER_TOKEN_TYPES}:
+            well_formed = separator == " " and keys.is_legacy_token(rest)
+            return Credential(HEADER, rest if well_formed else None, legacy=True)
     if settings.COOKIE:
         value = request.COOKIES.get(settings.COOKIE_NAME)
         if value is not None:
@@ -67,26 +78,44 @@ def _split_scheme(value: str) -> tuple[str, str, str]:
     return value, "", ""
 
 
-def lookup(credential: Credential | None) -> Token | None:
-    """Return the valid token for ``credential``, or None. One SELECT for a well-formed credential."""
+def lookup(credential: Credential | None) -> tuple[Token, AbstractBaseUser] | None:
+    """Return the valid token for ``credential`` and the user the request acts as, or None.
+
+    One SELECT for a well-formed credential, none with a warm cache.
+    """
     if credential is None or credential.raw is None:
         return None
-    now = timezone.now()
+
+    def load() -> tuple[Token, bool] | None:
+        token = _load(credential)
+        return None if token is None else (token, effective_user(token) is not token.user)
+
+    def is_usable(token: Token) -> bool:
+        return token.is_active and not token.is_expired and _is_usable(token, credential)
+
+    result = token_cache.resolve(credential.digests(), load, is_usable)
+    if result is None:
+        return None
+    token, acting_as_target = result
+    token.source = credential.source
+    return token, token.active_takeover.user if acting_as_target else token.user
+
+
+def _load(credential: Credential) -> Token | None:
     candidates = list(
         Token.objects.select_related("user", "active_takeover__user").filter(
-            key__in=keys.lookup_digests(credential.raw), is_active=True, expires_at__gt=now
+            key__in=credential.digests(), is_active=True, expires_at__gt=timezone.now()
         )[:1]
     )
-    if not candidates:
+    if not candidates or not _is_usable(candidates[0], credential):
         return None
     token = candidates[0]
+    return token if _session_hash_matches(token) else None
+
+
+def _is_usable(token: Token, credential: Credential) -> bool:
     allowed = token.allowed_header if credential.source == HEADER else token.allowed_cookie
-    if not allowed or not user_is_valid(token.user, token.backend):
-        return None
-    if not _session_hash_matches(token):
-        return None
-    token.source = credential.source
-    return token
+    return allowed and user_is_valid(token.user, token.backend)
 
 
 def user_is_valid(user: AbstractBaseUser | None, backend_path: str) -> bool:
@@ -154,13 +183,14 @@ class RequestState:
         # Set by services: a token minted in this request and its raw value, for the cookie.
         self.issued: tuple[Token, str] | None = None
         self.logged_out = False
+        self.renewed = False
 
-    def _store(self, token: Token | None) -> None:
+    def _store(self, result: tuple[Token, AbstractBaseUser] | None) -> None:
         # Only a finished lookup is cached: one that raised is retried on the next access.
-        if token is None:
+        if result is None:
             self.token, self.user = AnonymousToken(), AnonymousUser()
         else:
-            self.token, self.user = token, effective_user(token)
+            self.token, self.user = result
         self.resolved = True
 
     def resolve(self) -> None:
@@ -192,9 +222,7 @@ class RequestState:
 
     def set_token(self, token: Token | None, user: AbstractBaseUser | None = None) -> None:
         """Replace the request's token after a login or logout (services only)."""
-        self._store(token)
-        if token is not None and user is not None:
-            self.user = user
+        self._store(None if token is None else (token, user or token.user))
 
 
 def get_state(request: HttpRequest | None) -> RequestState | None:

@@ -12,13 +12,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings as django_settings
 from django.contrib.auth import SESSION_KEY, authenticate, user_logged_in, user_logged_out
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.middleware.csrf import rotate_token
 from django.utils import timezone
 
+from auth_token import cache as token_cache
 from auth_token import keys, signals
 from auth_token.backends import normalize_device_uuid
 from auth_token.conf import settings
@@ -67,7 +70,7 @@ def login(
         expiration=expiration,
         created_at=now,
         last_access=now,
-        expires_at=_expiry(now, now, expiration),
+        expires_at=expiry(now, now, expiration),
         allowed_cookie=allowed_cookie,
         allowed_header=allowed_header,
         device=device,
@@ -137,6 +140,7 @@ def logout_all(
         Token.objects.filter(pk__in=[token.pk for token in tokens]).update(is_active=False)
         if devices:
             DeviceKey.objects.filter(user=user, is_active=True).update(is_active=False)
+        token_cache.invalidate_tokens([token.key for token in tokens])
     for token in tokens:
         token.is_active = False
         _send_revoked(token, request, "logout_all")
@@ -153,6 +157,7 @@ def revoke(token: Token, *, request: HttpRequest | None = None, reason: str = "r
     revoked = Token.objects.filter(pk=token.pk, is_active=True).update(is_active=False) == 1
     token.is_active = False
     if revoked:
+        token_cache.invalidate_tokens([token.key])
         _send_revoked(token, request, reason)
     return revoked
 
@@ -171,6 +176,10 @@ def register_device(
     registrations race.
     """
     _refuse_during_takeover(request)
+    if DEVICE_BACKEND not in django_settings.AUTHENTICATION_BACKENDS:
+        raise ImproperlyConfigured(
+            f"Add {DEVICE_BACKEND!r} to AUTHENTICATION_BACKENDS: without it a device cannot log in."
+        )
     normalized = normalize_device_uuid(uuid)
     if not normalized or len(normalized) > DEVICE_UUID_LENGTH:
         raise ValueError("A device UUID must have between 1 and 64 characters.")
@@ -218,11 +227,41 @@ def login_device(
 
 def deactivate_device(device: DeviceKey, *, request: HttpRequest | None = None) -> bool:
     """Deactivate ``device`` (kept for re-activation) and revoke the tokens it minted."""
+    _refuse_during_takeover(request)
     deactivated = DeviceKey.objects.filter(pk=device.pk, is_active=True).update(is_active=False) == 1
     device.is_active = False
     for token in Token.objects.filter(device=device, is_active=True):
         revoke(token, request=request, reason="device_deactivated")
     return deactivated
+
+
+def import_legacy_tokens(pairs: Iterable[tuple[str, AbstractBaseUser]], *, backend: str) -> int:
+    """Create header-only tokens for DRF authtoken ``(key, user)`` pairs; return how many were new.
+
+    Only the digest of each key is stored; keys imported before are skipped, so it can run again.
+    """
+    digests = {keys.legacy_digest(key): user for key, user in pairs}
+    existing = set(Token.objects.filter(key__in=digests).values_list("key", flat=True))
+    now = timezone.now()
+    new = [
+        Token(
+            key=digest,
+            user=user,
+            name="Imported from DRF",
+            auth_slug="drf-import",
+            backend=backend,
+            expiration=False,
+            created_at=now,
+            last_access=now,
+            expires_at=expiry(now, now, expiration=False),
+            allowed_cookie=False,
+            session_auth_hash=user.get_session_auth_hash(),
+        )
+        for digest, user in digests.items()
+        if digest not in existing
+    ]
+    Token.objects.bulk_create(new)
+    return len(new)
 
 
 def is_renewal_due(token: Token) -> bool:
@@ -241,7 +280,7 @@ def renew_if_due(request: HttpRequest) -> bool:
     if not isinstance(token, Token) or not is_renewal_due(token):
         return False
     now = timezone.now()
-    expires_at = _expiry(now, token.created_at, token.expiration)
+    expires_at = expiry(now, token.created_at, token.expiration)
     try:
         renewed = (
             Token.objects.filter(
@@ -257,8 +296,7 @@ def renew_if_due(request: HttpRequest) -> bool:
         logger.warning("Could not renew token %s", token.public_id, exc_info=True)
         return False
     if renewed:
-        token.last_access, token.expires_at = now, expires_at
-        signals.token_renewed.send(sender=Token, request=request, token=token)
+        _renewed(request, token, now, expires_at)
     return renewed
 
 
@@ -267,13 +305,21 @@ def renew(request: HttpRequest) -> Token:
     _refuse_during_takeover(request)
     token = request.token
     now = timezone.now()
-    expires_at = _expiry(now, token.created_at, token.expiration)
+    expires_at = expiry(now, token.created_at, token.expiration)
     if Token.objects.filter(pk=token.pk, is_active=True, expires_at__gt=now).update(
         last_access=now, expires_at=expires_at
     ):
-        token.last_access, token.expires_at = now, expires_at
-        signals.token_renewed.send(sender=Token, request=request, token=token)
+        _renewed(request, token, now, expires_at)
     return token
+
+
+def _renewed(request: HttpRequest, token: Token, now: datetime, expires_at: datetime) -> None:
+    token.last_access, token.expires_at = now, expires_at
+    state = get_state(request)
+    if state is not None:
+        state.renewed = True  # the middleware re-sets a cookie credential
+    token_cache.invalidate_tokens([token.key])
+    signals.token_renewed.send(sender=Token, request=request, token=token)
 
 
 def update_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> None:
@@ -287,6 +333,7 @@ def update_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> No
         return
     new_hash = user.get_session_auth_hash()
     Token.objects.filter(pk=token.pk, is_active=True).update(session_auth_hash=new_hash)
+    token_cache.invalidate_tokens([token.key])
     token.session_auth_hash = new_hash
     token.user = user
 
@@ -326,7 +373,8 @@ def clean_user_agent(request: HttpRequest | None, value: str = "") -> str:
     return "".join(char for char in value if char.isprintable())[:USER_AGENT_LENGTH]
 
 
-def _expiry(now: datetime, created_at: datetime, expiration: bool) -> datetime:
+def expiry(now: datetime, created_at: datetime, expiration: bool) -> datetime:
+    """Return when a token idle from ``now`` expires: its idle lifetime, capped by ABSOLUTE_TOKEN_AGE."""
     idle = settings.DEFAULT_TOKEN_AGE if expiration else settings.MAX_TOKEN_AGE
     expires_at = now + timedelta(seconds=idle)
     if settings.ABSOLUTE_TOKEN_AGE is not None:
@@ -382,6 +430,7 @@ def _insert_within_limit(token: Token, related_objs: Iterable[Model]) -> list[To
         # Explicit ids: MariaDB rejects LIMIT inside IN (subquery).
         evicted = list(Token.objects.filter(pk__in=ids[limit:]))
         Token.objects.filter(pk__in=[old.pk for old in evicted]).update(is_active=False)
+        token_cache.invalidate_tokens([old.key for old in evicted])
     for old in evicted:
         old.is_active = False
     return evicted

@@ -7,6 +7,9 @@ app_name = "auth_token"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("sessions/", views.SessionListView.as_view(), name="sessions"),
+    path("sessions/revoke-others/", views.RevokeOthersView.as_view(), name="revoke_others"),
+    path("sessions/<uuid:public_id>/revoke/", views.RevokeView.as_view(), name="revoke"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),
 ]

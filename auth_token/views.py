@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from django.conf import settings as django_settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views import View
+from django.views.generic import ListView
 
 from auth_token import services
+from auth_token.decorators import token_required
 from auth_token.forms import TokenAuthenticationForm
+from auth_token.models import Token
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -56,3 +65,47 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "auth_token/password_change_done.html"
+
+
+@method_decorator(token_required, name="dispatch")
+class SessionListView(ListView):
+    """The current user's active sessions, most recently used first; the current one is marked."""
+
+    template_name = "auth_token/sessions.html"
+    context_object_name = "sessions"
+
+    def get_queryset(self):
+        return Token.objects.active().filter(user=self.request.user).order_by("-last_access", "-pk")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(current_token_id=self.request.token.pk, **kwargs)
+
+
+@method_decorator(token_required, name="dispatch")
+class RevokeView(View):
+    """POST only: end one of the user's own sessions; ending the current one logs out."""
+
+    def post(self, request, public_id):
+        # Another user's, an unknown or an already ended session: 404 alike.
+        token = get_object_or_404(Token.objects.active(), public_id=public_id, user=request.user)
+        if token.pk == request.token.pk:
+            # Through logout(), so that the middleware deletes the cookie.
+            services.logout(request)
+            messages.success(request, _("You have been signed out."), fail_silently=True)
+            return redirect(django_settings.LOGIN_URL)
+        services.revoke(token, request=request, reason="revoked")
+        messages.success(request, _("The session was signed out."), fail_silently=True)
+        return redirect("auth_token:sessions")
+
+
+@method_decorator(token_required, name="dispatch")
+class RevokeOthersView(View):
+    """POST only: end every other session of the user; device keys keep working."""
+
+    def post(self, request):
+        count = services.logout_all(request.user, keep=request.token, devices=False, request=request)
+        message = ngettext(
+            "%(count)d other session was signed out.", "%(count)d other sessions were signed out.", count
+        )
+        messages.success(request, message % {"count": count}, fail_silently=True)
+        return redirect("auth_token:sessions")

@@ -31,6 +31,9 @@ INSTALLED_APPS = [
     # Before auth_token: its templates/auth_token/base.html overrides the app's plain one.
     "example_project.demo",
     "auth_token",
+    # The token API (auth_token.contrib.rest_framework) and its OpenAPI schema at /api/schema/.
+    "rest_framework",
+    "drf_spectacular",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +90,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 
+# DeviceKeyBackend lets registered devices log in with their secret (the API's devices/login/).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "auth_token.backends.DeviceKeyBackend",
+]
+
 LOGIN_URL = "auth_token:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -94,3 +103,8 @@ LOGOUT_REDIRECT_URL = "/"
 # auth_token: only names from auth_token.conf.DEFAULTS (an unknown AUTH_TOKEN_* gives auth_token.W003).
 # runserver speaks plain HTTP, where browsers drop Secure cookies.
 AUTH_TOKEN_COOKIE_SECURE = not DEBUG
+
+# The token API's views set their own authentication, permission and throttle classes; this only
+# lets drf-spectacular describe them at /api/schema/.
+REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
+SPECTACULAR_SETTINGS = {"TITLE": "django-token-sessions example API", "VERSION": "0.1.0"}

@@ -6,6 +6,16 @@ from tests.factories import UserFactory, issue_token
 pytest_plugins = ["auth_token.test"]
 
 
+@pytest.fixture(autouse=True)
+def _clear_default_cache():
+    """The login throttles count in the default cache: every test starts with none spent."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def alice(db):
     return UserFactory(username="alice")

@@ -15,6 +15,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.admin",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     "auth_token",
     "tests",
 ]
@@ -73,3 +76,4 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "auth_token:login"
 LOGIN_REDIRECT_URL = "/me/"
 AUTH_TOKEN_COOKIE_SECURE = False
+REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}

@@ -82,7 +82,7 @@ def test_state__failed_lookup_is_not_cached(monkeypatch, alice_token):
         calls.append(credential)
         if len(calls) == 1:
             raise RuntimeError("e.g. SynchronousOnlyOperation")
-        return alice_token[0]
+        return alice_token[0], alice_token[0].user
 
     monkeypatch.setattr("auth_token.resolver.lookup", flaky_lookup)
     with pytest.raises(RuntimeError):

@@ -148,3 +148,12 @@ def test_backend__ignores_password_logins(alice):
 
     assert authenticate(None, username="alice", password="password") == alice
     assert authenticate(None, device_uuid=PHONE) is None
+
+
+def test_register__needs_the_device_backend(alice, settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+    with pytest.raises(ImproperlyConfigured, match="DeviceKeyBackend"):
+        services.register_device(None, alice, PHONE)
+    assert not DeviceKey.objects.exists()

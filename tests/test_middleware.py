@@ -224,3 +224,18 @@ def test_token_required__authenticated(client, alice_header):
 @pytest.mark.parametrize("path", ["/me/", "/me-async/"])
 def test_request__token_user_is_owner(client, path, alice_header):
     assert client.get(path, **alice_header).json()["user"] == "alice"
+
+
+def test_renew__explicit_renewal_refreshes_the_cookie(alice):
+    from auth_token.test import Client
+
+    _, raw = issue_token(alice, expiration=False)
+    client = Client()
+    client.cookies["Authorization"] = raw
+    with time_machine.travel(timezone.now() + timedelta(seconds=10), tick=False):
+        response = client.post("/renew/")
+        now = timezone.now()
+    assert response.status_code == 200
+    assert Token.objects.get().expires_at == now + timedelta(days=14)
+    assert response.cookies["Authorization"].value == raw
+    assert response.cookies["Authorization"]["expires"]

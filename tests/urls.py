@@ -4,6 +4,7 @@ from tests import views
 
 urlpatterns = [
     path("auth/", include("auth_token.urls")),
+    path("api/", include("auth_token.contrib.rest_framework.urls")),
     path("me/", views.me, name="me"),
     path("me-async/", views.me_async),
     path("anonymous/", views.anonymous),
@@ -11,5 +12,6 @@ urlpatterns = [
     path("protected/", views.protected),
     path("exempt/", views.exempt),
     path("logout/", views.logout),
+    path("renew/", views.renew),
     path("django-password/", views.django_password_change),
 ]

@@ -51,6 +51,11 @@ def django_password_change(request):
     return HttpResponse(status=204)
 
 
+def renew(request):
+    services.renew(request)
+    return HttpResponse()
+
+
 def logout(request):
     services.logout(request)
     return HttpResponse(status=204)

@@ -23,7 +23,6 @@ def home(request: HttpRequest) -> HttpResponse:
     token = request.token
     context = {"demo_users": DEMO_USERS}
     if token.is_authenticated:
-        context["token"] = token
         context["time_to_expiration"] = _format_duration(token.time_to_expiration)
     return render(request, "demo/home.html", context)
 

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils import timezone
 
+from auth_token.cache import invalidate_tokens
 from auth_token.models import Token, UserTokenTakeover
 
 
@@ -23,9 +24,11 @@ class Command(BaseCommand):
         deleted = 0
         while True:
             # Fetch ids, then delete by id: sliced deletes and LIMIT subqueries fail on MariaDB.
-            ids = list(stale.order_by("pk").values_list("pk", flat=True)[:batch_size])
-            if not ids:
+            rows = list(stale.order_by("pk").values_list("pk", "key")[:batch_size])
+            if not rows:
                 break
+            ids = [pk for pk, _ in rows]
+            invalidate_tokens([key for _, key in rows])
             # A takeover outlives its token as an audit record, but no longer as an active one.
             UserTokenTakeover.objects.filter(token_id__in=ids, is_active=True).update(
                 is_active=False, ended_at=timezone.now(), end_reason="token_revoked"

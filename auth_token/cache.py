@@ -1,0 +1,164 @@
+"""Optional token cache (``AUTH_TOKEN_CACHE``): a warm authenticated request costs no SQL.
+
+Entries are keyed by the token's digest and tagged with a generation of the token's owner. Every
+invalidation replaces generations (or drops entries) after the transaction commits, and a writer
+reads the generation *before* its database read, so an entry built from stale rows is never
+accepted. Entries carry no password hash: the user's ``password`` is left deferred.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.core.cache import caches
+from django.db import transaction
+from django.utils import timezone
+
+from auth_token.conf import settings
+
+if TYPE_CHECKING:
+    from django.core.cache.backends.base import BaseCache
+
+    from auth_token.models import Token
+
+logger = logging.getLogger(__name__)
+PAUSE_AFTER_ERROR = 5.0  # seconds without the cache after it failed
+_paused_until = 0.0
+
+
+@dataclass
+class Entry:
+    token: Token
+    acting_as_target: bool
+    generation: str
+
+
+def entry_key(digest: str) -> str:
+    return f"auth_token:entry:{digest}"
+
+
+def owner_key(digest: str) -> str:
+    return f"auth_token:owner:{digest}"
+
+
+def generation_key(user_id: Any) -> str:
+    return f"auth_token:generation:{user_id}"
+
+
+def get_cache() -> BaseCache | None:
+    alias = settings.CACHE
+    if not alias or time.monotonic() < _paused_until:
+        return None
+    return caches[alias]
+
+
+def _failed(action: str) -> None:
+    global _paused_until  # one flag per process, on purpose
+    _paused_until = time.monotonic() + PAUSE_AFTER_ERROR
+    logger.warning("Token cache failed to %s; using the database for a while", action, exc_info=True)
+
+
+def resolve(
+    digests: list[str], load: Callable[[], tuple[Token, bool] | None], is_usable: Callable[[Token], bool]
+) -> tuple[Token, bool] | None:
+    """Return ``(token, acting_as_target)`` from the cache, or from ``load()`` (the database).
+
+    ``is_usable`` re-checks in memory what may have changed without an invalidation (expiry,
+    configured backends, the credential's source).
+    """
+    cache = get_cache()
+    if cache is None:
+        return load()
+    try:
+        found = cache.get_many([entry_key(d) for d in digests] + [owner_key(d) for d in digests])
+        entry = next((found[entry_key(d)] for d in digests if entry_key(d) in found), None)
+        owner = next((found[owner_key(d)] for d in digests if owner_key(d) in found), None)
+        generation = _generation(cache, owner) if owner is not None else None
+    except Exception:  # any cache failure falls back to the database
+        _failed("read")
+        return load()
+    if entry is not None and entry.generation == generation and is_usable(entry.token):
+        return entry.token, entry.acting_as_target
+    result = load()
+    if result is not None:
+        _store(cache, result, generation)
+    return result
+
+
+def _generation(cache: BaseCache, user_id: Any) -> str:
+    key = generation_key(user_id)
+    value = cache.get(key)
+    if value is None:
+        cache.add(key, secrets.token_hex(8), timeout=None)
+        value = cache.get(key)
+    return value
+
+
+def _store(cache: BaseCache, result: tuple[Token, bool], generation: str | None) -> None:
+    token, acting_as_target = result
+    timeout = _seconds_until(token.expires_at)
+    try:
+        if generation is None:
+            # First sight of this token: remember its owner (it never changes); the next request
+            # reads the owner's generation before the database and can then store an entry.
+            cache.set(owner_key(token.key), token.user_id, timeout=timeout)
+            return
+        with _without_passwords(token):
+            cache.set(
+                entry_key(token.key),
+                Entry(token, acting_as_target, generation),
+                timeout=min(settings.RENEWAL_INTERVAL, timeout),
+            )
+    except Exception:
+        _failed("write")
+
+
+def _seconds_until(moment: datetime) -> int:
+    return max(1, int((moment - timezone.now()).total_seconds()))
+
+
+@contextmanager
+def _without_passwords(token: Token):
+    """Leave ``password`` deferred on the users while pickling: Django loads it again on access."""
+    users = [token.user]
+    if token.active_takeover is not None and token.active_takeover.user is not None:
+        users.append(token.active_takeover.user)
+    saved = [(user, user.__dict__.pop("password", None)) for user in users]
+    try:
+        yield
+    finally:
+        for user, password in saved:
+            if password is not None:
+                user.__dict__["password"] = password
+
+
+def invalidate_users(user_ids: Iterable[Any]) -> None:
+    """Make every cached token of these users stale, once the current transaction commits.
+
+    Use it after changing users with ``QuerySet.update()`` or raw SQL, which send no signals.
+    """
+    keys = {generation_key(user_id): secrets.token_hex(8) for user_id in user_ids}
+    if keys and settings.CACHE:
+        transaction.on_commit(lambda: _run("invalidate", lambda cache: cache.set_many(keys, timeout=None)))
+
+
+def invalidate_tokens(digests: Iterable[str]) -> None:
+    """Drop the cached entries of these token digests, once the current transaction commits."""
+    keys = [entry_key(digest) for digest in digests]
+    if keys and settings.CACHE:
+        transaction.on_commit(lambda: _run("invalidate", lambda cache: cache.delete_many(keys)))
+
+
+def _run(action: str, operation: Callable[[BaseCache], Any]) -> None:
+    # Even while reads are paused after an error: a lost invalidation would outlive the pause.
+    try:
+        operation(caches[settings.CACHE])
+    except Exception:
+        _failed(action)

@@ -1,0 +1,1 @@
+"""Optional integrations with other packages; each imports its package only when used."""

@@ -1,0 +1,38 @@
+"""API errors, and the service exceptions that have no HTTP status of their own mapped to them."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import status
+from rest_framework.exceptions import APIException, PermissionDenied
+
+from auth_token.exceptions import DeviceKeyAlreadyExists, TakeoverActive
+
+
+class TakeoverActiveError(PermissionDenied):
+    default_detail = _("This action is not allowed while you act as another user.")
+    default_code = "takeover_active"
+
+
+class DeviceKeyConflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("This device is already registered.")
+    default_code = "device_key_exists"
+
+
+class RequestBodyTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is too large.")
+    default_code = "request_too_large"
+
+
+def to_api_exception(exc: Exception) -> Exception:
+    """Return the API error for a service exception, or ``exc`` unchanged.
+
+    Views apply it themselves, so the codes hold whatever ``EXCEPTION_HANDLER`` a project uses.
+    """
+    if isinstance(exc, TakeoverActive):
+        return TakeoverActiveError()
+    if isinstance(exc, DeviceKeyAlreadyExists):
+        return DeviceKeyConflict()
+    return exc

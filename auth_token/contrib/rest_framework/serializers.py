@@ -1,0 +1,186 @@
+"""Request and response bodies of the token API. Views name them in class attributes to override."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from django.contrib.auth import authenticate, get_user_model
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from auth_token.models import DEVICE_UUID_LENGTH, DeviceKey, Token
+
+INVALID_LOGIN = _("Unable to log in with these credentials.")
+INVALID_DEVICE = _("Unable to log in with these device credentials.")
+# Long enough for any passphrase; bounds the work a single request can ask of the hasher.
+PASSWORD_MAX_LENGTH = 4096
+# A device secret is about 60 characters; anything far longer cannot be one.
+DEVICE_TOKEN_MAX_LENGTH = 256
+NAME_MAX_LENGTH = Token._meta.get_field("name").max_length
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that accepts JSON strings only (DRF's also turns numbers into strings)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _name_field() -> StrictCharField:
+    return StrictCharField(max_length=NAME_MAX_LENGTH, allow_blank=True, default="")
+
+
+def _username_max_length() -> int:
+    # As Django's AuthenticationForm.
+    user_model = get_user_model()
+    return user_model._meta.get_field(user_model.USERNAME_FIELD).max_length or 254
+
+
+class TokenLoginSerializer(serializers.Serializer):
+    """Credentials for a password login. ``username`` is the USERNAME_FIELD, whatever its name."""
+
+    username = StrictCharField(max_length=_username_max_length())
+    password = StrictCharField(
+        max_length=PASSWORD_MAX_LENGTH,
+        trim_whitespace=False,
+        write_only=True,
+        style={"input_type": "password"},
+    )
+    name = _name_field()
+    remember = serializers.BooleanField(default=False)
+
+    def validate_username(self, value: str) -> str:
+        # As Django's UsernameField: compatibility characters compare equal.
+        return unicodedata.normalize("NFKC", value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Django's authenticate() sends user_login_failed with the password masked.
+        user = authenticate(
+            request=self.context["request"]._request, username=attrs["username"], password=attrs["password"]
+        )
+        if user is None or not self.confirm_login_allowed(user):
+            raise serializers.ValidationError(INVALID_LOGIN, code="invalid_login")
+        attrs["user"] = user
+        return attrs
+
+    def confirm_login_allowed(self, user: Any) -> bool:
+        """Return whether ``user`` may log in; refuses inactive users, as AuthenticationForm does.
+
+        Unlike the form, the answer is the same as for a wrong password: an API client has
+        nothing to show the difference to.
+        """
+        return user.is_active
+
+
+class DeviceLoginSerializer(serializers.Serializer):
+    """A device's UUID and secret. Wrong values all get one answer, from the view."""
+
+    uuid = StrictCharField(allow_blank=True)
+    device_token = StrictCharField(allow_blank=True, trim_whitespace=False, write_only=True)
+    name = _name_field()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Values too long to be credentials are refused without a query; their length is no secret.
+        if len(attrs["uuid"]) > DEVICE_UUID_LENGTH or len(attrs["device_token"]) > DEVICE_TOKEN_MAX_LENGTH:
+            raise serializers.ValidationError(INVALID_DEVICE, code="invalid_device")
+        return attrs
+
+
+class DeviceRegistrationSerializer(serializers.Serializer):
+    uuid = StrictCharField(max_length=DEVICE_UUID_LENGTH)
+    name = _name_field()
+
+
+class LogoutAllSerializer(serializers.Serializer):
+    keep_current = serializers.BooleanField(default=False, help_text=_("Keep the token of this request."))
+
+
+_USER_PK_NAME = get_user_model()._meta.pk.name
+
+
+class TokenUserSerializer(serializers.ModelSerializer):
+    """The user in a login response: ``{id, username}``; ``username`` is ``get_username()``."""
+
+    if _USER_PK_NAME != "id":
+        # A model field (not the ``pk`` property) as source, so the schema knows its type.
+        id = serializers.ReadOnlyField(source=_USER_PK_NAME)
+    username = serializers.CharField(source="get_username", read_only=True)
+
+    class Meta:
+        model = get_user_model()
+        fields = ("id", "username")
+
+
+class IssuedTokenSerializer(serializers.Serializer):
+    """A login's answer. ``token`` is the raw value, shown this once."""
+
+    token = serializers.CharField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)
+    id = serializers.UUIDField(read_only=True, help_text=_("The token's public id."))
+    user = TokenUserSerializer(read_only=True)
+
+
+class RenewalSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Token
+        fields = ("expires_at",)
+        read_only_fields = fields
+
+
+class TokenSessionSerializer(serializers.ModelSerializer):
+    """One of the user's tokens, for a list of sessions. Never the key."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    browser = serializers.CharField(read_only=True)
+    os = serializers.CharField(read_only=True)
+    device_type = serializers.CharField(read_only=True)
+    is_current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Token
+        fields = (
+            "id",
+            "name",
+            "created_at",
+            "last_access",
+            "ip",
+            "browser",
+            "os",
+            "device_type",
+            "is_current",
+        )
+        read_only_fields = fields
+
+    def get_is_current(self, token: Token) -> bool:
+        current = getattr(self.context.get("request"), "auth", None)
+        return isinstance(current, Token) and current.pk == token.pk
+
+
+class DeviceKeySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeviceKey
+        fields = ("id", "uuid", "name", "is_active", "created_at", "last_login")
+        read_only_fields = fields
+
+
+class RegisteredDeviceSerializer(serializers.ModelSerializer):
+    """A registration's answer. ``device_token`` is the device secret, shown this once."""
+
+    device_token = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DeviceKey
+        fields = ("id", "uuid", "name", "device_token")
+        read_only_fields = fields
+
+    def get_device_token(self, device: DeviceKey) -> str:
+        return self.context["device_token"]
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    """The body of an error other than a validation error (for the schema)."""
+
+    detail = serializers.CharField()

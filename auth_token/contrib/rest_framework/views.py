@@ -1,0 +1,303 @@
+"""The token API. The views validate bodies and call ``services``; they hold no token logic.
+
+Each view sets its own authentication, permission and throttle classes, so a project's
+``REST_FRAMEWORK`` defaults change nothing here. Serializers are class attributes: subclass a
+view to change a body (e.g. ``user_serializer_class``) and mount the subclass.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.utils.decorators import method_decorator
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from auth_token import services
+from auth_token.contrib.rest_framework import serializers
+from auth_token.contrib.rest_framework.authentication import TokenAuthentication
+from auth_token.contrib.rest_framework.exceptions import RequestBodyTooLarge, to_api_exception
+from auth_token.contrib.rest_framework.openapi import (
+    BODY_ERRORS,
+    TAGS,
+    OpenApiParameter,
+    OpenApiTypes,
+    errors,
+    extend_schema,
+)
+from auth_token.contrib.rest_framework.parsers import SafeJSONParser
+from auth_token.contrib.rest_framework.throttling import LoginRateThrottle
+from auth_token.exceptions import InvalidDeviceCredentials
+from auth_token.models import DeviceKey, Token
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from rest_framework.request import Request
+
+# DeviceKey ids are BigAutoField values (< 2**63); up to 18 digits always fit. A longer number or
+# a non-ASCII digit that int() accepts would make the database raise instead of matching nothing.
+DEVICE_ID = re.compile(r"[1-9][0-9]{0,17}")
+
+
+@method_decorator(login_not_required, name="dispatch")
+class TokenAPIView(APIView):
+    """Base of the API views: small JSON bodies only, and service exceptions as their HTTP codes.
+
+    Exempt from ``LoginRequiredMiddleware``: the views answer 401 themselves, where a redirect
+    to a login page would mean nothing to an API client.
+    """
+
+    parser_classes = (SafeJSONParser,)
+    # The largest body is a login (a password of up to 4096 characters, escaped as JSON). DRF
+    # reads bodies as a stream, which escapes Django's DATA_UPLOAD_MAX_MEMORY_SIZE check.
+    max_body_size = 64 * 1024
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if self.body_size(request) > self.max_body_size:
+            raise RequestBodyTooLarge
+        super().initial(request, *args, **kwargs)
+
+    @staticmethod
+    def body_size(request: Request) -> int:
+        try:
+            return int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return 0
+
+    def handle_exception(self, exc: Exception) -> Response:
+        return super().handle_exception(to_api_exception(exc))
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {"request": self.request, "view": self}
+
+    def validated_data(self, serializer_class: type, request: Request) -> dict[str, Any]:
+        serializer = serializer_class(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class IssueTokenMixin:
+    """Answer a login with the new token, shown this once."""
+
+    issued_token_serializer_class = serializers.IssuedTokenSerializer
+    user_serializer_class = serializers.TokenUserSerializer
+
+    def issued_token_response(self, token: Token, raw: str, user: AbstractBaseUser) -> Response:
+        body = {"token": raw, "expires_at": token.expires_at, "id": token.public_id, "user": user}
+        serializer = self.issued_token_serializer_class(body, context=self.get_serializer_context())
+        serializer.fields["user"] = self.user_serializer_class(read_only=True)
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+
+class LoginView(IssueTokenMixin, TokenAPIView):
+    """Log in with a username and password; the answer holds a header-only token."""
+
+    # No authentication: a stale token sent along must not turn a login into a 401.
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = (LoginRateThrottle,)
+    serializer_class = serializers.TokenLoginSerializer
+
+    @extend_schema(
+        tags=TAGS,
+        request=serializers.TokenLoginSerializer,
+        responses={201: serializers.IssuedTokenSerializer, **errors(*BODY_ERRORS, 403, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated_data(self.serializer_class, request)
+        user = data["user"]
+        token, raw = services.login(
+            request._request,
+            user,
+            expiration=not data["remember"],
+            name=data["name"],
+            allowed_cookie=False,
+        )
+        return self.issued_token_response(token, raw, user)
+
+
+class DeviceLoginView(IssueTokenMixin, TokenAPIView):
+    """Log a registered device in with its UUID and secret; the answer holds a header-only token."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = (LoginRateThrottle,)
+    serializer_class = serializers.DeviceLoginSerializer
+
+    @extend_schema(
+        tags=TAGS,
+        request=serializers.DeviceLoginSerializer,
+        responses={201: serializers.IssuedTokenSerializer, **errors(*BODY_ERRORS, 403, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated_data(self.serializer_class, request)
+        # Without a name, the token takes the device's.
+        options = {"name": data["name"]} if data["name"] else {}
+        try:
+            token, raw = services.login_device(
+                request._request, data["uuid"], data["device_token"], **options
+            )
+        except InvalidDeviceCredentials:
+            raise ValidationError(
+                {api_settings.NON_FIELD_ERRORS_KEY: [serializers.INVALID_DEVICE]}, code="invalid_device"
+            ) from None
+        return self.issued_token_response(token, raw, token.user)
+
+
+class LogoutView(TokenAPIView):
+    """End the request's token (during a takeover: end the takeover first)."""
+
+    authentication_classes = (TokenAuthentication,)
+    permission_classes = (IsAuthenticated,)
+    throttle_classes = ()
+
+    @extend_schema(tags=TAGS, request=None, responses={204: None, **errors(401, 403)})
+    def post(self, request: Request) -> Response:
+        services.logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(TokenAPIView):
+    """End every token and device key of the user, optionally but this request's token."""
+
+    authentication_classes = (TokenAuthentication,)
+    permission_classes = (IsAuthenticated,)
+    throttle_classes = ()
+    serializer_class = serializers.LogoutAllSerializer
+
+    @extend_schema(
+        tags=TAGS,
+        request=serializers.LogoutAllSerializer,
+        responses={204: None, **errors(*BODY_ERRORS, 401, 403)},
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated_data(self.serializer_class, request)
+        keep = request.auth if data["keep_current"] else None
+        services.logout_all(request.user, keep=keep, devices=True, request=request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RenewView(TokenAPIView):
+    """Slide the expiry of the request's token now."""
+
+    authentication_classes = (TokenAuthentication,)
+    permission_classes = (IsAuthenticated,)
+    throttle_classes = ()
+    renewal_serializer_class = serializers.RenewalSerializer
+
+    @extend_schema(
+        tags=TAGS, request=None, responses={200: serializers.RenewalSerializer, **errors(401, 403)}
+    )
+    def post(self, request: Request) -> Response:
+        token = services.renew(request._request)
+        return Response(self.renewal_serializer_class(token, context=self.get_serializer_context()).data)
+
+
+class SessionListView(TokenAPIView):
+    """The user's active tokens, most recently used first (unpaginated: a user has few)."""
+
+    authentication_classes = (TokenAuthentication,)
+    permission_classes = (IsAuthenticated,)
+    throttle_classes = ()
+    session_serializer_class = serializers.TokenSessionSerializer
+
+    @extend_schema(tags=TAGS, responses={200: serializers.TokenSessionSerializer(many=True), **errors(401)})
+    def get(self, request: Request) -> Response:
+        tokens = Token.objects.active().filter(user=request.user).order_by("-last_access", "-pk")
+        serializer = self.session_serializer_class(tokens, many=True, context=self.get_serializer_context())
+        return Response(serializer.data)
+
+
+class SessionDetailView(TokenAPIView):
+    """Revoke one of the user's tokens by its public id."""
+
+    authentication_classes = (TokenAuthentication,)
+    permission_classes = (IsAuthenticated,)
+    throttle_classes = ()
+
+    @extend_schema(
+        tags=TAGS,
+        parameters=[OpenApiParameter("session_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        responses={204: None, **errors(401, 403, 404)},
+    )
+    def delete(self, request: Request, session_id: str) -> Response:
+        token = self.get_token(request, session_id)
+        services.revoke(token, request=request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @staticmethod
+    def get_token(request: Request, session_id: str) -> Token:
+        # Parsed here: a garbage id would make the UUIDField lookup raise instead of matching nothing.
+        try:
+            public_id = uuid.UUID(session_id)
+        except ValueError:
+            raise NotFound from None
+        token = Token.objects.active().filter(user=request.user, public_id=public_id).first()
+        if token is None:
+            raise NotFound
+        return token
+
+
+class DeviceListView(TokenAPIView):
+    """The user's device keys; POST registers (or re-activates) one and shows its secret once."""
+
+    authentication_classes = (TokenAuthentication,)
+    permission_classes = (IsAuthenticated,)
+    throttle_classes = ()
+    serializer_class = serializers.DeviceRegistrationSerializer
+    device_serializer_class = serializers.DeviceKeySerializer
+    registered_device_serializer_class = serializers.RegisteredDeviceSerializer
+
+    @extend_schema(tags=TAGS, responses={200: serializers.DeviceKeySerializer(many=True), **errors(401)})
+    def get(self, request: Request) -> Response:
+        devices = DeviceKey.objects.filter(user=request.user).order_by("-created_at", "-pk")
+        serializer = self.device_serializer_class(devices, many=True, context=self.get_serializer_context())
+        return Response(serializer.data)
+
+    @extend_schema(
+        tags=TAGS,
+        request=serializers.DeviceRegistrationSerializer,
+        responses={201: serializers.RegisteredDeviceSerializer, **errors(*BODY_ERRORS, 401, 403, 409)},
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated_data(self.serializer_class, request)
+        device, secret = services.register_device(
+            request._request, request.user, data["uuid"], name=data["name"]
+        )
+        context = {**self.get_serializer_context(), "device_token": secret}
+        body = self.registered_device_serializer_class(device, context=context).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class DeviceDetailView(TokenAPIView):
+    """Deactivate one of the user's devices (kept for re-activation) and revoke its tokens."""
+
+    authentication_classes = (TokenAuthentication,)
+    permission_classes = (IsAuthenticated,)
+    throttle_classes = ()
+
+    @extend_schema(
+        tags=TAGS,
+        parameters=[OpenApiParameter("device_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={204: None, **errors(401, 403, 404)},
+    )
+    def delete(self, request: Request, device_id: str) -> Response:
+        device = self.get_device(request, device_id)
+        services.deactivate_device(device, request=request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @staticmethod
+    def get_device(request: Request, device_id: str) -> DeviceKey:
+        if not DEVICE_ID.fullmatch(device_id):
+            raise NotFound
+        device = DeviceKey.objects.filter(user=request.user, pk=int(device_id)).first()
+        if device is None:
+            raise NotFound
+        return device
