@@ -99,3 +99,20 @@ def test_concurrent_device_registration__one_key_one_clean_error(reactivate):
     device = DeviceKey.objects.get(user=alice)
     assert device.is_active
     assert services.login_device(None, "phone", secrets[0])[0].user == alice
+
+
+def test_logout_all_racing_requests__nothing_survives():
+    alice = UserFactory(username="alice")
+    raws = [issue_token(alice)[1] for _ in range(4)]
+    Token.objects.update(last_access=timezone.now() - timedelta(seconds=120))  # renewals are due
+    statuses = []
+
+    def request(raw):
+        return lambda: statuses.append(Client().get("/me/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code)
+
+    run_together(lambda: services.logout_all(alice), *[request(raw) for raw in raws])
+    assert statuses == [200] * 4
+    assert not Token.objects.filter(is_active=True).exists()
+    assert all(
+        Client().get("/me/", HTTP_AUTHORIZATION=f"Bearer {raw}").json()["user"] is None for raw in raws
+    )
