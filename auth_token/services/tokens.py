@@ -1,7 +1,4 @@
-"""The actions on tokens. The only module that writes them; views, admin, DRF and commands call it.
-
-Every action accepts any request (or None) and skips the session when there is none.
-"""
+"""Logging in and out, renewal, revocation: the token actions."""
 
 from __future__ import annotations
 
@@ -13,31 +10,26 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings as django_settings
-from django.contrib.auth import SESSION_KEY, authenticate, user_logged_in, user_logged_out
+from django.contrib.auth import SESSION_KEY, user_logged_in, user_logged_out
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.middleware.csrf import rotate_token
 from django.utils import timezone
 
 from auth_token import cache as token_cache
 from auth_token import keys, signals
-from auth_token.backends import normalize_device_uuid
 from auth_token.conf import settings
-from auth_token.exceptions import DeviceKeyAlreadyExists, InvalidDeviceCredentials, TakeoverActive
-from auth_token.models import DEVICE_UUID_LENGTH, USER_AGENT_LENGTH, AnonymousToken, DeviceKey, Token
+from auth_token.exceptions import TakeoverActive
+from auth_token.models import USER_AGENT_LENGTH, AnonymousToken, DeviceKey, Token
 from auth_token.resolver import get_state
 
 if TYPE_CHECKING:
-    from uuid import UUID
-
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.db.models import Model
     from django.http import HttpRequest
 
 logger = logging.getLogger(__name__)
-DEVICE_BACKEND = "auth_token.backends.DeviceKeyBackend"
 
 
 def login(
@@ -58,7 +50,7 @@ def login(
     With a request, the request acts as ``user`` from now on and, for a cookie-allowed token, the
     middleware sets the cookie and the request's previous cookie token is revoked.
     """
-    _refuse_during_takeover(request)
+    refuse_during_takeover(request)
     raw = keys.generate()
     now = timezone.now()
     token = Token(
@@ -130,7 +122,7 @@ def logout_all(
 
     With ``devices``, the user's device keys are deactivated too.
     """
-    _refuse_during_takeover(request)
+    refuse_during_takeover(request)
     with transaction.atomic():
         tokens = list(
             Token.objects.select_for_update()
@@ -153,86 +145,13 @@ def revoke(token: Token, *, request: HttpRequest | None = None, reason: str = "r
     During a takeover, a request may end its own token only.
     """
     if token.pk != getattr(getattr(request, "token", None), "pk", None):
-        _refuse_during_takeover(request)
+        refuse_during_takeover(request)
     revoked = Token.objects.filter(pk=token.pk, is_active=True).update(is_active=False) == 1
     token.is_active = False
     if revoked:
         token_cache.invalidate_tokens([token.key])
         _send_revoked(token, request, reason)
     return revoked
-
-
-def register_device(
-    request: HttpRequest | None,
-    user: AbstractBaseUser,
-    uuid: str | UUID,
-    *,
-    name: str = "",
-    user_agent: str = "",
-) -> tuple[DeviceKey, str]:
-    """Register a device of ``user`` (or re-activate a deactivated one); return it and its raw secret.
-
-    Raise ``DeviceKeyAlreadyExists`` when an active key exists for this (uuid, user), also when two
-    registrations race.
-    """
-    _refuse_during_takeover(request)
-    if DEVICE_BACKEND not in django_settings.AUTHENTICATION_BACKENDS:
-        raise ImproperlyConfigured(
-            f"Add {DEVICE_BACKEND!r} to AUTHENTICATION_BACKENDS: without it a device cannot log in."
-        )
-    normalized = normalize_device_uuid(uuid)
-    if not normalized or len(normalized) > DEVICE_UUID_LENGTH:
-        raise ValueError("A device UUID must have between 1 and 64 characters.")
-    raw = keys.generate(keys.device_prefix())
-    fields = {
-        "login_token": keys.digest(raw),
-        "session_auth_hash": user.get_session_auth_hash(),
-        "user_agent": clean_user_agent(request, user_agent),
-        "is_active": True,
-        "created_at": timezone.now(),
-        "last_login": None,
-    }
-    existing = DeviceKey.objects.filter(uuid=normalized, user=user).first()
-    if existing is None:
-        try:
-            with transaction.atomic():
-                device = DeviceKey.objects.create(uuid=normalized, user=user, name=name, **fields)
-        except IntegrityError as error:
-            raise DeviceKeyAlreadyExists from error
-    else:
-        fields["name"] = name or existing.name
-        if not DeviceKey.objects.filter(pk=existing.pk, is_active=False).update(**fields):
-            raise DeviceKeyAlreadyExists
-        device = DeviceKey.objects.get(pk=existing.pk)
-    signals.device_registered.send(sender=DeviceKey, request=request, device=device)
-    return device, raw
-
-
-def login_device(
-    request: HttpRequest | None, uuid: str | UUID, secret: str, **options: Any
-) -> tuple[Token, str]:
-    """Log a registered device in with its secret; return a new header-only token and its raw value.
-
-    Every wrong input raises the same ``InvalidDeviceCredentials`` and sends ``user_login_failed``
-    with the secret masked.
-    """
-    user = authenticate(request, device_uuid=uuid, device_token=secret)
-    device = getattr(user, "device_key", None)
-    if device is None:
-        raise InvalidDeviceCredentials
-    DeviceKey.objects.filter(pk=device.pk).update(last_login=timezone.now())
-    options.setdefault("name", device.name)
-    return login(request, user, backend=DEVICE_BACKEND, allowed_cookie=False, device=device, **options)
-
-
-def deactivate_device(device: DeviceKey, *, request: HttpRequest | None = None) -> bool:
-    """Deactivate ``device`` (kept for re-activation) and revoke the tokens it minted."""
-    _refuse_during_takeover(request)
-    deactivated = DeviceKey.objects.filter(pk=device.pk, is_active=True).update(is_active=False) == 1
-    device.is_active = False
-    for token in Token.objects.filter(device=device, is_active=True):
-        revoke(token, request=request, reason="device_deactivated")
-    return deactivated
 
 
 def import_legacy_tokens(pairs: Iterable[tuple[str, AbstractBaseUser]], *, backend: str) -> int:
@@ -302,7 +221,7 @@ def renew_if_due(request: HttpRequest) -> bool:
 
 def renew(request: HttpRequest) -> Token:
     """Slide the expiry of the request's token now, whatever the interval; return the token."""
-    _refuse_during_takeover(request)
+    refuse_during_takeover(request)
     token = request.token
     now = timezone.now()
     expires_at = expiry(now, token.created_at, token.expiration)
@@ -327,7 +246,7 @@ def update_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> No
 
     Every other token and device key of the user stops working.
     """
-    _refuse_during_takeover(request)
+    refuse_during_takeover(request)
     token = getattr(request, "token", None)
     if not isinstance(token, Token) or token.user_id != user.pk:
         return
@@ -383,7 +302,6 @@ def expiry(now: datetime, created_at: datetime, expiration: bool) -> datetime:
 
 
 def _backend_path(user: AbstractBaseUser, backend: str | None) -> str:
-    from django.conf import settings as django_settings
 
     path = backend or getattr(user, "backend", None)
     if path:
@@ -446,7 +364,7 @@ def _cycle_session(request: HttpRequest, user: AbstractBaseUser) -> None:
         session.cycle_key()
 
 
-def _refuse_during_takeover(request: HttpRequest | None) -> None:
+def refuse_during_takeover(request: HttpRequest | None) -> None:
     token = getattr(request, "token", None)
     if getattr(token, "active_takeover_id", None) is not None:
         raise TakeoverActive
@@ -484,22 +402,3 @@ async def arenew(request: HttpRequest) -> Token:
 async def aupdate_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> None:
     """See update_session_auth_hash()."""
     await sync_to_async(update_session_auth_hash)(request, user)
-
-
-async def aregister_device(
-    request: HttpRequest | None, user: AbstractBaseUser, uuid: str | UUID, **options: Any
-) -> tuple[DeviceKey, str]:
-    """See register_device()."""
-    return await sync_to_async(register_device)(request, user, uuid, **options)
-
-
-async def alogin_device(
-    request: HttpRequest | None, uuid: str | UUID, secret: str, **options: Any
-) -> tuple[Token, str]:
-    """See login_device()."""
-    return await sync_to_async(login_device)(request, uuid, secret, **options)
-
-
-async def adeactivate_device(device: DeviceKey, *, request: HttpRequest | None = None) -> bool:
-    """See deactivate_device()."""
-    return await sync_to_async(deactivate_device)(device, request=request)

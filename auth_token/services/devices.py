@@ -1,0 +1,118 @@
+"""Device keys: a mobile device logs in again with its UUID and a long secret from its keychain."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings as django_settings
+from django.contrib.auth import authenticate
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from auth_token import keys, signals
+from auth_token.backends import normalize_device_uuid
+from auth_token.exceptions import DeviceKeyAlreadyExists, InvalidDeviceCredentials
+from auth_token.models import DEVICE_UUID_LENGTH, DeviceKey, Token
+from auth_token.services.tokens import clean_user_agent, login, refuse_during_takeover, revoke
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.http import HttpRequest
+
+DEVICE_BACKEND = "auth_token.backends.DeviceKeyBackend"
+
+
+def register_device(
+    request: HttpRequest | None,
+    user: AbstractBaseUser,
+    uuid: str | UUID,
+    *,
+    name: str = "",
+    user_agent: str = "",
+) -> tuple[DeviceKey, str]:
+    """Register a device of ``user`` (or re-activate a deactivated one); return it and its raw secret.
+
+    Raise ``DeviceKeyAlreadyExists`` when an active key exists for this (uuid, user), also when two
+    registrations race.
+    """
+    refuse_during_takeover(request)
+    if DEVICE_BACKEND not in django_settings.AUTHENTICATION_BACKENDS:
+        raise ImproperlyConfigured(
+            f"Add {DEVICE_BACKEND!r} to AUTHENTICATION_BACKENDS: without it a device cannot log in."
+        )
+    normalized = normalize_device_uuid(uuid)
+    if not normalized or len(normalized) > DEVICE_UUID_LENGTH:
+        raise ValueError("A device UUID must have between 1 and 64 characters.")
+    raw = keys.generate(keys.device_prefix())
+    fields = {
+        "login_token": keys.digest(raw),
+        "session_auth_hash": user.get_session_auth_hash(),
+        "user_agent": clean_user_agent(request, user_agent),
+        "is_active": True,
+        "created_at": timezone.now(),
+        "last_login": None,
+    }
+    existing = DeviceKey.objects.filter(uuid=normalized, user=user).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                device = DeviceKey.objects.create(uuid=normalized, user=user, name=name, **fields)
+        except IntegrityError as error:
+            raise DeviceKeyAlreadyExists from error
+    else:
+        fields["name"] = name or existing.name
+        if not DeviceKey.objects.filter(pk=existing.pk, is_active=False).update(**fields):
+            raise DeviceKeyAlreadyExists
+        device = DeviceKey.objects.get(pk=existing.pk)
+    signals.device_registered.send(sender=DeviceKey, request=request, device=device)
+    return device, raw
+
+
+def login_device(
+    request: HttpRequest | None, uuid: str | UUID, secret: str, **options: Any
+) -> tuple[Token, str]:
+    """Log a registered device in with its secret; return a new header-only token and its raw value.
+
+    Every wrong input raises the same ``InvalidDeviceCredentials`` and sends ``user_login_failed``
+    with the secret masked.
+    """
+    user = authenticate(request, device_uuid=uuid, device_token=secret)
+    device = getattr(user, "device_key", None)
+    if device is None:
+        raise InvalidDeviceCredentials
+    DeviceKey.objects.filter(pk=device.pk).update(last_login=timezone.now())
+    options.setdefault("name", device.name)
+    return login(request, user, backend=DEVICE_BACKEND, allowed_cookie=False, device=device, **options)
+
+
+def deactivate_device(device: DeviceKey, *, request: HttpRequest | None = None) -> bool:
+    """Deactivate ``device`` (kept for re-activation) and revoke the tokens it minted."""
+    refuse_during_takeover(request)
+    deactivated = DeviceKey.objects.filter(pk=device.pk, is_active=True).update(is_active=False) == 1
+    device.is_active = False
+    for token in Token.objects.filter(device=device, is_active=True):
+        revoke(token, request=request, reason="device_deactivated")
+    return deactivated
+
+
+async def aregister_device(
+    request: HttpRequest | None, user: AbstractBaseUser, uuid: str | UUID, **options: Any
+) -> tuple[DeviceKey, str]:
+    """See register_device()."""
+    return await sync_to_async(register_device)(request, user, uuid, **options)
+
+
+async def alogin_device(
+    request: HttpRequest | None, uuid: str | UUID, secret: str, **options: Any
+) -> tuple[Token, str]:
+    """See login_device()."""
+    return await sync_to_async(login_device)(request, uuid, secret, **options)
+
+
+async def adeactivate_device(device: DeviceKey, *, request: HttpRequest | None = None) -> bool:
+    """See deactivate_device()."""
+    return await sync_to_async(deactivate_device)(device, request=request)
