@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.utils.functional import SimpleLazyObject
+
 from auth_token.models import AnonymousToken
 
 if TYPE_CHECKING:
@@ -9,6 +11,10 @@ if TYPE_CHECKING:
 
 
 def token(request: HttpRequest) -> dict[str, Any]:
-    """Expose ``request.token`` to templates; it stays lazy, so a page that never uses it costs nothing."""
+    """Expose ``token`` and ``takeover`` (the active takeover, for a banner) to templates.
+
+    Both stay lazy: a page that uses neither costs no query.
+    """
     value = getattr(request, "token", None)
-    return {"token": AnonymousToken() if value is None else value}
+    value = AnonymousToken() if value is None else value
+    return {"token": value, "takeover": SimpleLazyObject(lambda: value.active_takeover)}

@@ -178,6 +178,7 @@ class UserTokenTakeover(UserAgentMixin, models.Model):
     actor_repr = models.CharField(_("actor"), max_length=255)
     user_repr = models.CharField(_("user taken over"), max_length=255)
     session_auth_hash = models.CharField(_("session auth hash of the user"), max_length=128)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=USER_AGENT_LENGTH, blank=True)
     created_at = models.DateTimeField(_("started at"), default=timezone.now)

@@ -1,15 +1,18 @@
-"""Signal receivers that keep the token cache coherent with changes made outside ``services``."""
+"""Signal receivers: Django's login()/logout() bridged to tokens, and the token cache and takeovers
+kept coherent with changes made outside ``services``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model, user_logged_in, user_logged_out
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from auth_token import cache as token_cache
+from auth_token import services
 from auth_token.conf import settings
 from auth_token.models import Token
+from auth_token.resolver import get_state
 
 
 def user_changed(sender: type, instance: Any, **kwargs: Any) -> None:
@@ -20,23 +23,55 @@ def user_changed(sender: type, instance: Any, **kwargs: Any) -> None:
     token_cache.invalidate_users({instance.pk, *actors})
 
 
+def django_logged_in(sender: type, request: Any, user: Any, **kwargs: Any) -> None:
+    """Django's login() (the admin's login page, password reset...): issue a cookie token too."""
+    state = get_state(request)
+    if state is None or state.in_service:
+        return
+    session = getattr(request, "session", None)
+    backend = session.get(BACKEND_SESSION_KEY) if session is not None else None
+    with services.service_call(state):
+        services.login(request, user, backend=backend, allowed_header=False)
+
+
+def django_logged_out(sender: type, request: Any, user: Any, **kwargs: Any) -> None:
+    """Django's logout(): end the request's token (or, during a takeover, the takeover)."""
+    state = get_state(request)
+    if state is None or state.in_service:
+        return
+    with services.service_call(state):
+        services.logout(request)
+
+
 def memberships_changed(
     sender: type, instance: Any, action: str, model: type, pk_set: Any, **kwargs: Any
 ) -> None:
-    """Groups and permissions feed the takeover rule: drop the cached tokens of every user affected."""
-    if not settings.CACHE or action not in ("post_add", "post_remove", "pre_clear"):
+    """Groups and permissions feed the takeover rule: re-check takeovers, drop cached tokens."""
+    if action == "pre_clear":
+        # After a clear nobody is left to name: remember who is affected now.
+        instance._auth_token_affected_users = _affected_users(instance, model, None)
         return
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if action == "post_clear":
+        users = instance.__dict__.pop("_auth_token_affected_users", [])
+    else:
+        users = _affected_users(instance, model, pk_set)
+    services.recheck_takeovers_of(users)
+    token_cache.invalidate_users(users)
+
+
+def _affected_users(instance: Any, model: type, pk_set: Any) -> list[Any]:
     user_model = get_user_model()
     if isinstance(instance, user_model):
-        users = [instance.pk]
-    elif model is user_model:
-        users = pk_set if pk_set is not None else instance.user_set.values_list("pk", flat=True)
-    elif hasattr(instance, "user_set") and hasattr(instance, "permissions"):  # a group's permissions
-        users = instance.user_set.values_list("pk", flat=True)
-    else:  # a permission given to or taken from groups
-        groups = pk_set if pk_set is not None else instance.group_set.values_list("pk", flat=True)
-        users = user_model._default_manager.filter(groups__in=list(groups)).values_list("pk", flat=True)
-    token_cache.invalidate_users(list(users))
+        return [instance.pk]
+    if model is user_model:  # users added to or removed from a group or permission
+        return list(pk_set) if pk_set is not None else list(instance.user_set.values_list("pk", flat=True))
+    if hasattr(instance, "user_set") and hasattr(instance, "permissions"):  # a group's permissions
+        return list(instance.user_set.values_list("pk", flat=True))
+    # A permission given to or taken from groups.
+    groups = pk_set if pk_set is not None else instance.group_set.values_list("pk", flat=True)
+    return list(user_model._default_manager.filter(groups__in=list(groups)).values_list("pk", flat=True))
 
 
 def _user_relations(user_model: type) -> list[type]:
@@ -48,6 +83,8 @@ def _user_relations(user_model: type) -> list[type]:
 
 
 def connect() -> None:
+    user_logged_in.connect(django_logged_in, dispatch_uid="auth_token.bridge_login")
+    user_logged_out.connect(django_logged_out, dispatch_uid="auth_token.bridge_logout")
     user_model = get_user_model()
     post_save.connect(user_changed, sender=user_model, dispatch_uid="auth_token.user_saved")
     post_delete.connect(user_changed, sender=user_model, dispatch_uid="auth_token.user_deleted")

@@ -184,6 +184,8 @@ class RequestState:
         self.issued: tuple[Token, str] | None = None
         self.logged_out = False
         self.renewed = False
+        # True while a service acts: the login()/logout() bridge then stays out.
+        self.in_service = False
 
     def _store(self, result: tuple[Token, AbstractBaseUser] | None) -> None:
         # Only a finished lookup is cached: one that raised is retried on the next access.

@@ -12,4 +12,5 @@ urlpatterns = [
     path("sessions/<uuid:public_id>/revoke/", views.RevokeView.as_view(), name="revoke"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("takeover/release/", views.ReleaseTakeoverView.as_view(), name="release"),
 ]

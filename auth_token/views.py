@@ -6,8 +6,9 @@ from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import RedirectURLMixin
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, resolve_url
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -16,6 +17,7 @@ from django.views import View
 from django.views.generic import ListView
 
 from auth_token import services
+from auth_token.conf import settings as app_settings
 from auth_token.decorators import token_required
 from auth_token.forms import TokenAuthenticationForm
 from auth_token.models import Token
@@ -109,3 +111,16 @@ class RevokeOthersView(View):
         )
         messages.success(request, message % {"count": count}, fail_silently=True)
         return redirect("auth_token:sessions")
+
+
+@method_decorator(token_required, name="dispatch")
+class ReleaseTakeoverView(RedirectURLMixin, View):
+    """POST only: stop acting as another user; works even if that user is gone or inactive."""
+
+    def post(self, request):
+        if services.release_takeover(request):
+            messages.success(request, _("You are yourself again."), fail_silently=True)
+        return HttpResponseRedirect(self.get_success_url())
+
+    def get_default_redirect_url(self):
+        return resolve_url(app_settings.TAKEOVER_REDIRECT_URL)

@@ -13,6 +13,15 @@ from auth_token.services.devices import (
     login_device,
     register_device,
 )
+from auth_token.services.takeovers import (
+    arelease_takeover,
+    atakeover,
+    default_takeover_permission,
+    recheck_takeovers_of,
+    refusal,
+    release_takeover,
+    takeover,
+)
 from auth_token.services.tokens import (
     alogin,
     alogout,
@@ -31,6 +40,7 @@ from auth_token.services.tokens import (
     renew,
     renew_if_due,
     revoke,
+    service_call,
     update_session_auth_hash,
 )
 
@@ -42,12 +52,15 @@ __all__ = [
     "alogout",
     "alogout_all",
     "aregister_device",
+    "arelease_takeover",
     "arenew",
     "arevoke",
+    "atakeover",
     "aupdate_session_auth_hash",
     "clean_user_agent",
     "client_ip",
     "deactivate_device",
+    "default_takeover_permission",
     "expiry",
     "import_legacy_tokens",
     "is_renewal_due",
@@ -55,9 +68,14 @@ __all__ = [
     "login_device",
     "logout",
     "logout_all",
+    "recheck_takeovers_of",
+    "refusal",
     "register_device",
+    "release_takeover",
     "renew",
     "renew_if_due",
     "revoke",
+    "service_call",
+    "takeover",
     "update_session_auth_hash",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Iterable
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ from auth_token import keys, signals
 from auth_token.conf import settings
 from auth_token.exceptions import TakeoverActive
 from auth_token.models import USER_AGENT_LENGTH, AnonymousToken, DeviceKey, Token
-from auth_token.resolver import get_state
+from auth_token.resolver import RequestState, get_state
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -89,18 +90,48 @@ def login(
         state.issued = (token, raw)
         state.logged_out = False
     signals.token_created.send(sender=Token, request=request, token=token)
-    user_logged_in.send(sender=user.__class__, request=request, user=user)
+    if not in_service(state):
+        with service_call(state):
+            user_logged_in.send(sender=user.__class__, request=request, user=user)
     return token, raw
 
 
+def in_service(state: RequestState | None) -> bool:
+    """Return whether a service (or Django's login()/logout(), bridged) is already acting."""
+    return state is not None and state.in_service
+
+
+@contextmanager
+def service_call(state: RequestState | None):
+    """Mark the request as inside a service call, so the login()/logout() bridge stays out of it."""
+    if state is None:
+        yield
+        return
+    outer, state.in_service = state.in_service, True
+    try:
+        yield
+    finally:
+        state.in_service = outer
+
+
 def logout(request: HttpRequest) -> None:
-    """End the request's token and session; the middleware deletes the cookie."""
+    """End the request's token and session; the middleware deletes the cookie.
+
+    During a takeover it ends the takeover only; a second logout ends the token.
+    """
+    from auth_token.services.takeovers import LOGOUT, release_takeover
+
     state = get_state(request)
     token = state.get_token() if state is not None else getattr(request, "token", None)
+    if isinstance(token, Token) and token.active_takeover_id is not None:
+        release_takeover(request, reason=LOGOUT)
+        return
     user = token.user if isinstance(token, Token) else None
     if isinstance(token, Token):
         revoke(token, request=request, reason="logout")
-    user_logged_out.send(sender=user.__class__, request=request, user=user)
+    if not in_service(state):
+        with service_call(state):
+            user_logged_out.send(sender=user.__class__, request=request, user=user)
     if hasattr(request, "session"):
         request.session.flush()
     if state is not None:
@@ -150,6 +181,10 @@ def revoke(token: Token, *, request: HttpRequest | None = None, reason: str = "r
     token.is_active = False
     if revoked:
         token_cache.invalidate_tokens([token.key])
+        if token.active_takeover_id is not None:
+            from auth_token.services.takeovers import TOKEN_REVOKED, end_takeover
+
+            end_takeover(token, TOKEN_REVOKED, request=request)
         _send_revoked(token, request, reason)
     return revoked
 
@@ -198,6 +233,13 @@ def renew_if_due(request: HttpRequest) -> bool:
     token = state.token if state is not None else None
     if not isinstance(token, Token) or not is_renewal_due(token):
         return False
+    if token.active_takeover_id is not None:
+        from auth_token.services.takeovers import recheck_takeover
+
+        # The full rule (a custom TAKEOVER_PERMISSION included) runs here, once per interval.
+        if not recheck_takeover(token, request=request):
+            request.user = token.user
+            state.set_token(token, token.user)
     now = timezone.now()
     expires_at = expiry(now, token.created_at, token.expiration)
     try:

@@ -1,0 +1,182 @@
+"""Takeover: staff act as another user on their own token, with an audit record.
+
+Start and end are conditional UPDATEs of ``Token.active_takeover``, so a token has at most one
+active takeover however requests race. The target's ``last_login`` is never touched and
+``user_logged_in`` never sent.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from auth_token import cache as token_cache
+from auth_token import signals
+from auth_token.conf import settings
+from auth_token.exceptions import TakeoverNotAllowed
+from auth_token.models import Token, UserTokenTakeover
+from auth_token.resolver import get_state
+from auth_token.services.tokens import clean_user_agent, client_ip
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.http import HttpRequest
+
+PERMISSION = "auth_token.takeover_user"
+RELEASED, LOGOUT, PERMISSION_LOST, TARGET_CHANGED, TOKEN_REVOKED = (
+    "released",
+    "logout",
+    "permission",
+    "target_changed",
+    "token_revoked",
+)
+
+
+def default_takeover_permission(*, actor: AbstractBaseUser, target: AbstractBaseUser) -> bool:
+    """Staff with the ``auth_token.takeover_user`` permission may take over."""
+    return bool(getattr(actor, "is_staff", False) and actor.has_perm(PERMISSION))
+
+
+def refusal(actor: AbstractBaseUser, target: AbstractBaseUser) -> str | None:
+    """Return why ``actor`` may not take over ``target`` (None: allowed).
+
+    The fixed rules come first; ``TAKEOVER_PERMISSION`` replaces only the last one.
+    """
+    if actor.pk == target.pk:
+        return _("You cannot take over yourself.")
+    if not getattr(actor, "is_active", True):
+        return _("Your account is inactive.")
+    if not getattr(target, "is_active", True):
+        return _("An inactive user cannot be taken over.")
+    if getattr(target, "is_superuser", False) and not getattr(actor, "is_superuser", False):
+        return _("Only a superuser can take over a superuser.")
+    rule = settings.TAKEOVER_PERMISSION or default_takeover_permission
+    check = import_string(rule) if isinstance(rule, str) else rule
+    if not check(actor=actor, target=target):
+        return _("You do not have permission to take over this user.")
+    return None
+
+
+def takeover(request: HttpRequest, user: AbstractBaseUser, *, reason: str = "") -> UserTokenTakeover:
+    """Make the request's token act as ``user`` until released; return the audit record.
+
+    Raise ``TakeoverNotAllowed`` when the rules refuse it or the token already has a takeover.
+    """
+    token = getattr(request, "token", None)
+    if not isinstance(token, Token):
+        raise TakeoverNotAllowed(_("Log in first."))
+    if token.active_takeover_id is not None:
+        raise TakeoverNotAllowed(_("Release the current takeover first."))
+    # The actor is re-read: never trust permissions cached on the request's user object.
+    actor = get_user_model()._default_manager.get(pk=token.user_id)
+    reason_refused = refusal(actor, user)
+    if reason_refused:
+        raise TakeoverNotAllowed(reason_refused)
+    with transaction.atomic():
+        record = UserTokenTakeover.objects.create(
+            token=token,
+            actor=actor,
+            user=user,
+            actor_repr=str(actor)[:255],
+            user_repr=str(user)[:255],
+            session_auth_hash=user.get_session_auth_hash(),
+            reason=reason[:255],
+            ip=client_ip(request),
+            user_agent=clean_user_agent(request),
+        )
+        started = Token.objects.filter(pk=token.pk, is_active=True, active_takeover__isnull=True).update(
+            active_takeover=record
+        )
+        if not started:
+            raise TakeoverNotAllowed(_("Release the current takeover first."))
+    token_cache.invalidate_tokens([token.key])
+    token.active_takeover = record
+    _act_as(request, token, user)
+    signals.takeover_started.send(sender=UserTokenTakeover, request=request, takeover=record)
+    return record
+
+
+def release_takeover(request: HttpRequest, *, reason: str = RELEASED) -> bool:
+    """End the request's takeover; always possible, even if the user taken over is gone."""
+    token = getattr(request, "token", None)
+    if not isinstance(token, Token) or token.active_takeover_id is None:
+        return False
+    ended = end_takeover(token, reason, request=request)
+    _act_as(request, token, token.user)
+    return ended
+
+
+def end_takeover(token: Token, reason: str, *, request: HttpRequest | None = None) -> bool:
+    """End ``token``'s active takeover with ``reason``; return whether this call ended it."""
+    takeover_id = token.active_takeover_id
+    if takeover_id is None:
+        return False
+    with transaction.atomic():
+        ended = Token.objects.filter(pk=token.pk, active_takeover_id=takeover_id).update(active_takeover=None)
+        UserTokenTakeover.objects.filter(pk=takeover_id, is_active=True).update(
+            is_active=False, ended_at=timezone.now(), end_reason=reason
+        )
+    token_cache.invalidate_tokens([token.key])
+    record = token.active_takeover
+    token.active_takeover = None
+    if ended:
+        record.refresh_from_db()
+        signals.takeover_ended.send(sender=UserTokenTakeover, request=request, takeover=record, reason=reason)
+    return bool(ended)
+
+
+def recheck_takeover(token: Token, *, request: HttpRequest | None = None) -> bool:
+    """Apply the full rule to ``token``'s takeover (on renewal and permission changes).
+
+    End it when it no longer holds; return whether it still does.
+    """
+    record = token.active_takeover
+    if record is None:
+        return False
+    target = record.user
+    target_unchanged = (
+        target is not None
+        and getattr(target, "is_active", True)
+        and constant_time_compare(record.session_auth_hash, target.get_session_auth_hash())
+    )
+    if not target_unchanged:
+        end_takeover(token, TARGET_CHANGED, request=request)
+        return False
+    actor = get_user_model()._default_manager.get(pk=token.user_id)
+    if refusal(actor, target):
+        end_takeover(token, PERMISSION_LOST, request=request)
+        return False
+    return True
+
+
+def recheck_takeovers_of(actor_ids: Any) -> None:
+    """Re-apply the rule to the active takeovers of these actors (their groups or permissions changed)."""
+    tokens = Token.objects.select_related("active_takeover__user").filter(
+        user_id__in=list(actor_ids), active_takeover__isnull=False
+    )
+    for token in tokens:
+        recheck_takeover(token)
+
+
+def _act_as(request: HttpRequest, token: Token, user: AbstractBaseUser) -> None:
+    request.user = user
+    state = get_state(request)
+    if state is not None:
+        state.set_token(token, user)
+
+
+async def atakeover(request: HttpRequest, user: AbstractBaseUser, *, reason: str = "") -> UserTokenTakeover:
+    """See takeover()."""
+    return await sync_to_async(takeover)(request, user, reason=reason)
+
+
+async def arelease_takeover(request: HttpRequest, *, reason: str = RELEASED) -> bool:
+    """See release_takeover()."""
+    return await sync_to_async(release_takeover)(request, reason=reason)
