@@ -1,15 +1,17 @@
 """Races on a real database server: threads with their own connections, committed data."""
 
+import contextlib
 import threading
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connections
 from django.utils import timezone
 
 from auth_token import services
-from auth_token.exceptions import DeviceKeyAlreadyExists
-from auth_token.models import DeviceKey, Token
+from auth_token.exceptions import DeviceKeyAlreadyExists, TakeoverNotAllowed
+from auth_token.models import DeviceKey, Token, UserTokenTakeover
 from auth_token.test import Client
 from tests.conftest import server_database
 from tests.factories import UserFactory, issue_token
@@ -116,3 +118,55 @@ def test_logout_all_racing_requests__nothing_survives():
     assert all(
         Client().get("/me/", HTTP_AUTHORIZATION=f"Bearer {raw}").json()["user"] is None for raw in raws
     )
+
+
+def _staff_request():
+    staff = UserFactory(username="staff", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="takeover_user"))
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+def test_concurrent_takeovers__one_active_per_token():
+    client = _staff_request()
+    targets = [UserFactory(username=f"target{i}") for i in range(6)]
+    outcomes = []
+
+    def take(target):
+        def run():
+            request = client.get("/me/").wsgi_request
+            try:
+                services.takeover(request, target)
+                outcomes.append("ok")
+            except TakeoverNotAllowed:
+                outcomes.append("refused")
+
+        return run
+
+    run_together(*[take(target) for target in targets])
+    token = Token.objects.get()
+    active = list(UserTokenTakeover.objects.filter(is_active=True))
+    assert outcomes.count("ok") == 1
+    assert len(active) == 1
+    assert token.active_takeover_id == active[0].pk
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_concurrent_takeover_and_release__consistent(round_):
+    client = _staff_request()
+    first, second = UserFactory(username="first"), UserFactory(username="second")
+    services.takeover(client.get("/me/").wsgi_request, first)
+
+    def release():
+        client.post("/auth/takeover/release/")
+
+    def take_second():
+        with contextlib.suppress(TakeoverNotAllowed):
+            services.takeover(client.get("/me/").wsgi_request, second)
+
+    run_together(release, release, take_second)
+    token = Token.objects.get()
+    active = list(UserTokenTakeover.objects.filter(is_active=True))
+    assert len(active) <= 1
+    assert token.active_takeover_id == (active[0].pk if active else None)

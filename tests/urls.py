@@ -13,5 +13,7 @@ urlpatterns = [
     path("exempt/", views.exempt),
     path("logout/", views.logout),
     path("renew/", views.renew),
+    path("django-login/", views.django_login),
+    path("django-logout/", views.django_logout),
     path("django-password/", views.django_password_change),
 ]

@@ -1,6 +1,8 @@
 """Views that touch no session, so query counts measure the token alone."""
 
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import authenticate, update_session_auth_hash
+from django.contrib.auth import login as django_login_function
+from django.contrib.auth import logout as django_logout_function
 from django.http import HttpResponse, JsonResponse
 
 from auth_token import services
@@ -48,6 +50,18 @@ def django_password_change(request):
     request.user.set_password(request.POST["password"])
     request.user.save()
     update_session_auth_hash(request, request.user)
+    return HttpResponse(status=204)
+
+
+def django_login(request):
+    """A third-party login view: authenticates and calls Django's login()."""
+    user = authenticate(request, username=request.POST["username"], password=request.POST["password"])
+    django_login_function(request, user)
+    return HttpResponse(status=204)
+
+
+def django_logout(request):
+    django_logout_function(request)
     return HttpResponse(status=204)
 
 

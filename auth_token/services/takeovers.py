@@ -41,18 +41,20 @@ RELEASED, LOGOUT, PERMISSION_LOST, TARGET_CHANGED, TOKEN_REVOKED = (
 
 def default_takeover_permission(*, actor: AbstractBaseUser, target: AbstractBaseUser) -> bool:
     """Staff with the ``auth_token.takeover_user`` permission may take over."""
-    return bool(getattr(actor, "is_staff", False) and actor.has_perm(PERMISSION))
+    return actor.has_perm(PERMISSION)
 
 
 def refusal(actor: AbstractBaseUser, target: AbstractBaseUser) -> str | None:
     """Return why ``actor`` may not take over ``target`` (None: allowed).
 
-    The fixed rules come first; ``TAKEOVER_PERMISSION`` replaces only the last one.
+    The fixed rules (active staff, not oneself, an active target, a superuser target only for a
+    superuser) come first; ``TAKEOVER_PERMISSION`` replaces only the permission rule.
     """
     if actor.pk == target.pk:
         return _("You cannot take over yourself.")
-    if not getattr(actor, "is_active", True):
-        return _("Your account is inactive.")
+    if not (getattr(actor, "is_active", True) and getattr(actor, "is_staff", False)):
+        # Also checked on every request, from the columns the token lookup returns.
+        return _("Only active staff can take over users.")
     if not getattr(target, "is_active", True):
         return _("An inactive user cannot be taken over.")
     if getattr(target, "is_superuser", False) and not getattr(actor, "is_superuser", False):
