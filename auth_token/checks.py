@@ -5,12 +5,17 @@ with an underscore; E004 ``__Host-`` cookie name with a domain, a path other tha
 Secure flag; E005 bad CLIENT_IP; E006 bad COOKIE_SAMESITE; E007 an age that is not a positive
 int; E008 a CACHE alias missing from CACHES; W001 cookie auth without CsrfViewMiddleware; W002 a
 removed setting; W003 an unknown ``AUTH_TOKEN_*`` setting; W004 our middleware missing; W005 a
-per-process CACHE.
+per-process CACHE; W006 TAKEOVER_USER_ADMIN on, but the user model's admin on ``admin.site`` is
+not a ``TakeoverUserAdminMixin`` (registered after auth_token's admin patched it, or not at all).
 """
 
 from __future__ import annotations
 
+import sys
+
+from django.apps import apps
 from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
 from django.core import checks
 
 from auth_token import keys
@@ -61,6 +66,16 @@ W005 = checks.Warning(
         "expires (up to AUTH_TOKEN_RENEWAL_INTERVAL). Use a shared cache such as Redis."
     ),
     id="auth_token.W005",
+)
+W006 = checks.Warning(
+    "AUTH_TOKEN_TAKEOVER_USER_ADMIN is on, but the user model is not registered on admin.site with "
+    "a TakeoverUserAdminMixin admin: there is no takeover in the admin.",
+    hint=(
+        "Register your user admin from an app listed before auth_token in INSTALLED_APPS (auth_token "
+        "patches it), add auth_token.admin.TakeoverUserAdminMixin to it yourself, or set "
+        "AUTH_TOKEN_TAKEOVER_USER_ADMIN = False."
+    ),
+    id="auth_token.W006",
 )
 PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache",)
 AGES = ("DEFAULT_TOKEN_AGE", "MAX_TOKEN_AGE", "ABSOLUTE_TOKEN_AGE", "RENEWAL_INTERVAL")
@@ -155,3 +170,20 @@ def check_middleware(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     if settings.COOKIE and CSRF_MIDDLEWARE not in middleware:
         errors.append(W001)
     return errors
+
+
+@checks.register(checks.Tags.admin)
+def check_user_admin(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Run after the admin's autodiscovery (checks run once every app is ready)."""
+    if not settings.TAKEOVER_USER_ADMIN or not apps.is_installed("django.contrib.admin"):
+        return []
+    from django.contrib import admin
+
+    # Not imported here: importing auth_token.admin registers and patches, which a check must not
+    # do. If nothing imported it, nothing can have used its mixin.
+    mixin = getattr(sys.modules.get("auth_token.admin"), "TakeoverUserAdminMixin", None)
+    user_model = get_user_model()
+    registered = admin.site.is_registered(user_model)
+    if mixin is not None and registered and isinstance(admin.site.get_model_admin(user_model), mixin):
+        return []
+    return [W006]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model, user_logged_in, user_logged_out
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from auth_token import cache as token_cache
 from auth_token import services
@@ -21,6 +21,12 @@ def user_changed(sender: type, instance: Any, **kwargs: Any) -> None:
         return
     actors = Token.objects.filter(active_takeover__user_id=instance.pk).values_list("user_id", flat=True)
     token_cache.invalidate_users({instance.pk, *actors})
+
+
+def token_deleted(sender: type, instance: Token, **kwargs: Any) -> None:
+    """A token deleted with its user (or by a query) ends its takeover: the audit row stays true."""
+    if instance.active_takeover_id is not None:
+        services.end_takeover(instance, services.TOKEN_REVOKED)
 
 
 def django_logged_in(sender: type, request: Any, user: Any, **kwargs: Any) -> None:
@@ -83,6 +89,7 @@ def _user_relations(user_model: type) -> list[type]:
 
 
 def connect() -> None:
+    pre_delete.connect(token_deleted, sender=Token, dispatch_uid="auth_token.token_deleted")
     user_logged_in.connect(django_logged_in, dispatch_uid="auth_token.bridge_login")
     user_logged_out.connect(django_logged_out, dispatch_uid="auth_token.bridge_logout")
     user_model = get_user_model()

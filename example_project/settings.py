@@ -22,14 +22,15 @@ if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 
 INSTALLED_APPS = [
+    # First: its templates override the admin's admin/base_site.html (the takeover banner) and
+    # auth_token's plain auth_token/base.html.
+    "example_project.demo",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    # Before auth_token: its templates/auth_token/base.html overrides the app's plain one.
-    "example_project.demo",
     "auth_token",
     # The token API (auth_token.contrib.rest_framework) and its OpenAPI schema at /api/schema/.
     "rest_framework",

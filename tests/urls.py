@@ -1,8 +1,10 @@
+from django.contrib import admin
 from django.urls import include, path
 
 from tests import views
 
 urlpatterns = [
+    path("admin/", admin.site.urls),
     path("auth/", include("auth_token.urls")),
     path("api/", include("auth_token.contrib.rest_framework.urls")),
     path("me/", views.me, name="me"),

@@ -14,9 +14,11 @@ from auth_token.services.devices import (
     register_device,
 )
 from auth_token.services.takeovers import (
+    TOKEN_REVOKED,
     arelease_takeover,
     atakeover,
     default_takeover_permission,
+    end_takeover,
     recheck_takeovers_of,
     refusal,
     release_takeover,
@@ -46,6 +48,7 @@ from auth_token.services.tokens import (
 
 __all__ = [
     "DEVICE_BACKEND",
+    "TOKEN_REVOKED",
     "adeactivate_device",
     "alogin",
     "alogin_device",
@@ -61,6 +64,7 @@ __all__ = [
     "client_ip",
     "deactivate_device",
     "default_takeover_permission",
+    "end_takeover",
     "expiry",
     "import_legacy_tokens",
     "is_renewal_due",

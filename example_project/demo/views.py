@@ -1,13 +1,12 @@
-"""The demo's pages: a home page showing the request's token, and redirects for the admin's pages."""
+"""The demo's pages: a home page showing the request's token."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 
 from example_project.demo.management.commands.demo_users import USERS
 
@@ -25,14 +24,6 @@ def home(request: HttpRequest) -> HttpResponse:
     if token.is_authenticated:
         context["time_to_expiration"] = _format_duration(token.time_to_expiration)
     return render(request, "demo/home.html", context)
-
-
-@login_not_required
-def admin_login(request: HttpRequest) -> HttpResponseRedirect:
-    """Send the admin's login page to ours, keeping ``?next=`` (the login() bridge is issue 4)."""
-    url = reverse("auth_token:login")
-    query = request.META.get("QUERY_STRING", "")
-    return HttpResponseRedirect(f"{url}?{query}" if query else url)
 
 
 def _format_duration(value: timedelta) -> str:
