@@ -82,6 +82,13 @@ def takeover(request: HttpRequest, user: AbstractBaseUser, *, reason: str = "") 
     if reason_refused:
         raise TakeoverNotAllowed(reason_refused)
     with transaction.atomic():
+        # Lock the token row first: inserting the record takes a shared lock on it (the foreign
+        # key), and two such locks upgraded by the UPDATE below deadlock on MariaDB.
+        free = Token.objects.select_for_update().filter(
+            pk=token.pk, is_active=True, active_takeover__isnull=True
+        )
+        if not list(free.values_list("pk", flat=True)):
+            raise TakeoverNotAllowed(_("Release the current takeover first."))
         record = UserTokenTakeover.objects.create(
             token=token,
             actor=actor,
