@@ -20,6 +20,7 @@ from schemathesis import GenerationMode, checks
 
 from auth_token import services
 from tests.factories import issue_token
+from tests.test_api import SESSION_FIELDS
 
 pytestmark = pytest.mark.django_db
 
@@ -93,17 +94,7 @@ def test_schema__bodies(openapi):
     }
     assert set(schemas["LogoutAll"]["properties"]) == {"keep_current"}
     assert set(schemas["Renewal"]["properties"]) == {"expires_at"}
-    assert set(schemas["TokenSession"]["properties"]) == {
-        "id",
-        "name",
-        "created_at",
-        "last_access",
-        "ip",
-        "browser",
-        "os",
-        "device_type",
-        "is_current",
-    }
+    assert set(schemas["TokenSession"]["properties"]) == SESSION_FIELDS
 
 
 @override_settings(AUTH_TOKEN_HEADER_TOKEN_TYPE="Session")
