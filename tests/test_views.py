@@ -171,3 +171,11 @@ def test_password_change__django_function_under_asgi(async_client, alice):
 def test_login__form_keeps_next(client):
     response = client.get("/auth/login/?next=/protected/")
     assert b'name="next" value="/protected/"' in response.content
+
+
+def test_login_required_middleware__login_page_stays_reachable(client, settings, alice):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "django.contrib.auth.middleware.LoginRequiredMiddleware"]
+    assert client.get("/auth/login/").status_code == 200
+    assert client.get("/me/").status_code == 302
+    client.post("/auth/login/", CREDENTIALS)
+    assert client.get("/me/").json()["user"] == "alice"
