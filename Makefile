@@ -1,4 +1,4 @@
-# make run | make test | make lint | make install.  DB=sqlite|postgres|mariadb selects the test database.
+# make run | make test | make lint | make docs | make install.  DB=sqlite|postgres|mariadb selects the test database.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(DB)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-all lint format clean
+.PHONY: install run test test-all lint format docs clean bench
 
 install: $(STAMP)
 
@@ -32,13 +32,36 @@ test: $(STAMP)
 	DJANGO_SETTINGS_MODULE=example_project.settings $(BIN)/python -m pytest example_project/tests $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check auth_token tests example_project
-	$(BIN)/python -m ruff format --check auth_token tests example_project
+	$(BIN)/python -m ruff check auth_token tests example_project benchmarks docs
+	$(BIN)/python -m ruff format --check auth_token tests example_project benchmarks docs
 	$(BIN)/python -m django makemigrations --check --dry-run --settings=tests.settings
+
+DOCS_STAMP := $(VENV)/.installed-docs
+
+$(DOCS_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),docs]"
+	touch $@
+
+# HTML into docs/_build/html (ignored); warnings are errors.
+docs: $(DOCS_STAMP)
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 format: $(STAMP)
 	$(BIN)/python -m ruff check --fix auth_token tests example_project
 	$(BIN)/python -m ruff format auth_token tests example_project
+
+# The benchmark (benchmarks/README.md): its own venv, local PostgreSQL and Redis, < 15 minutes.
+BENCH_VENV := benchmarks/.venv
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+$(BENCH_STAMP): benchmarks/requirements.txt pyproject.toml
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r benchmarks/requirements.txt -e .
+	touch $@
+
+bench: $(BENCH_STAMP)
+	cd benchmarks && .venv/bin/python run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache example_project/db.sqlite3

@@ -1,0 +1,1 @@
+"""A tiny Django project: one view, the authentication system chosen by ``BENCH_AUTH``."""
