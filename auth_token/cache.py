@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 PAUSE_AFTER_ERROR = 5.0  # seconds without the cache after it failed
 _paused_until = 0.0
+OWNERS_REMEMBERED = 10_000
+_owners: dict[str, Any] = {}  # token digest -> owner id, immutable facts
 
 
 @dataclass
@@ -76,11 +78,20 @@ def resolve(
     cache = get_cache()
     if cache is None:
         return load()
+    known = next((_owners[d] for d in digests if d in _owners), None)
     try:
-        found = cache.get_many([entry_key(d) for d in digests] + [owner_key(d) for d in digests])
+        keys = [entry_key(d) for d in digests]
+        # Steady state: one round trip, the entry and its owner's generation together.
+        keys += [generation_key(known)] if known is not None else [owner_key(d) for d in digests]
+        found = cache.get_many(keys)
         entry = next((found[entry_key(d)] for d in digests if entry_key(d) in found), None)
-        owner = next((found[owner_key(d)] for d in digests if owner_key(d) in found), None)
-        generation = _generation(cache, owner) if owner is not None else None
+        owner = known
+        for digest in digests if known is None else ():
+            if owner_key(digest) in found:
+                owner = _remember_owner(digest, found[owner_key(digest)])
+        generation = None
+        if owner is not None:
+            generation = found.get(generation_key(owner)) or _generation(cache, owner)
     except Exception:  # any cache failure falls back to the database
         _failed("read")
         return load()
@@ -90,6 +101,14 @@ def resolve(
     if result is not None:
         _store(cache, result, generation)
     return result
+
+
+def _remember_owner(digest: str, owner: Any) -> Any:
+    # A token's owner never changes, so this process may remember it for good (bounded).
+    if len(_owners) >= OWNERS_REMEMBERED:
+        _owners.clear()
+    _owners[digest] = owner
+    return owner
 
 
 def _generation(cache: BaseCache, user_id: Any) -> str:
@@ -109,6 +128,7 @@ def _store(cache: BaseCache, result: tuple[Token, bool], generation: str | None)
             # First sight of this token: remember its owner (it never changes); the next request
             # reads the owner's generation before the database and can then store an entry.
             cache.set(owner_key(token.key), token.user_id, timeout=timeout)
+            _remember_owner(token.key, token.user_id)
             return
         with _without_passwords(token):
             cache.set(

@@ -71,6 +71,20 @@ def test_cache__warm_request_costs_no_sql(warm, client, django_assert_num_querie
         assert get_me(client, warm[1]) == "alice"
 
 
+def test_cache__warm_request_is_one_round_trip(warm, client, monkeypatch):
+    cache = caches["process_a"]
+    calls = []
+    for name in ("get", "get_many", "add", "set", "set_many"):
+        original = getattr(cache, name)
+        monkeypatch.setattr(
+            cache,
+            name,
+            lambda *args, _call=original, _name=name, **kwargs: calls.append(_name) or _call(*args, **kwargs),
+        )
+    assert get_me(client, warm[1]) == "alice"
+    assert calls == ["get_many"]
+
+
 def test_cache__entry_has_no_password(warm, client):
     entry = caches["process_a"].get(token_cache.entry_key(warm[0].key))
     assert "password" not in entry.token.user.__dict__
