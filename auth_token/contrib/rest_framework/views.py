@@ -83,6 +83,14 @@ class TokenAPIView(APIView):
         return serializer.validated_data
 
 
+class AuthenticatedAPIView(TokenAPIView):
+    """Base of the views that act on the caller's own tokens: our token required, no throttle."""
+
+    authentication_classes = (TokenAuthentication,)
+    permission_classes = (IsAuthenticated,)
+    throttle_classes = ()
+
+
 class IssueTokenMixin:
     """Answer a login with the new token, shown this once."""
 
@@ -151,12 +159,8 @@ class DeviceLoginView(IssueTokenMixin, TokenAPIView):
         return self.issued_token_response(token, raw, token.user)
 
 
-class LogoutView(TokenAPIView):
+class LogoutView(AuthenticatedAPIView):
     """End the request's token (during a takeover: end the takeover first)."""
-
-    authentication_classes = (TokenAuthentication,)
-    permission_classes = (IsAuthenticated,)
-    throttle_classes = ()
 
     @extend_schema(tags=TAGS, request=None, responses={204: None, **errors(401, 403)})
     def post(self, request: Request) -> Response:
@@ -164,12 +168,9 @@ class LogoutView(TokenAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class LogoutAllView(TokenAPIView):
+class LogoutAllView(AuthenticatedAPIView):
     """End every token and device key of the user, optionally but this request's token."""
 
-    authentication_classes = (TokenAuthentication,)
-    permission_classes = (IsAuthenticated,)
-    throttle_classes = ()
     serializer_class = serializers.LogoutAllSerializer
 
     @extend_schema(
@@ -184,12 +185,9 @@ class LogoutAllView(TokenAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RenewView(TokenAPIView):
+class RenewView(AuthenticatedAPIView):
     """Slide the expiry of the request's token now."""
 
-    authentication_classes = (TokenAuthentication,)
-    permission_classes = (IsAuthenticated,)
-    throttle_classes = ()
     renewal_serializer_class = serializers.RenewalSerializer
 
     @extend_schema(
@@ -200,12 +198,9 @@ class RenewView(TokenAPIView):
         return Response(self.renewal_serializer_class(token, context=self.get_serializer_context()).data)
 
 
-class SessionListView(TokenAPIView):
+class SessionListView(AuthenticatedAPIView):
     """The user's active tokens, most recently used first (unpaginated: a user has few)."""
 
-    authentication_classes = (TokenAuthentication,)
-    permission_classes = (IsAuthenticated,)
-    throttle_classes = ()
     session_serializer_class = serializers.TokenSessionSerializer
 
     @extend_schema(tags=TAGS, responses={200: serializers.TokenSessionSerializer(many=True), **errors(401)})
@@ -215,12 +210,8 @@ class SessionListView(TokenAPIView):
         return Response(serializer.data)
 
 
-class SessionDetailView(TokenAPIView):
+class SessionDetailView(AuthenticatedAPIView):
     """Revoke one of the user's tokens by its public id."""
-
-    authentication_classes = (TokenAuthentication,)
-    permission_classes = (IsAuthenticated,)
-    throttle_classes = ()
 
     @extend_schema(
         tags=TAGS,
@@ -245,12 +236,9 @@ class SessionDetailView(TokenAPIView):
         return token
 
 
-class DeviceListView(TokenAPIView):
+class DeviceListView(AuthenticatedAPIView):
     """The user's device keys; POST registers (or re-activates) one and shows its secret once."""
 
-    authentication_classes = (TokenAuthentication,)
-    permission_classes = (IsAuthenticated,)
-    throttle_classes = ()
     serializer_class = serializers.DeviceRegistrationSerializer
     device_serializer_class = serializers.DeviceKeySerializer
     registered_device_serializer_class = serializers.RegisteredDeviceSerializer
@@ -276,12 +264,8 @@ class DeviceListView(TokenAPIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class DeviceDetailView(TokenAPIView):
+class DeviceDetailView(AuthenticatedAPIView):
     """Deactivate one of the user's devices (kept for re-activation) and revoke its tokens."""
-
-    authentication_classes = (TokenAuthentication,)
-    permission_classes = (IsAuthenticated,)
-    throttle_classes = ()
 
     @extend_schema(
         tags=TAGS,
