@@ -4,6 +4,9 @@ Entries are keyed by the token's digest and tagged with a generation of the toke
 invalidation replaces generations (or drops entries) after the transaction commits, and a writer
 reads the generation *before* its database read, so an entry built from stale rows is never
 accepted. Entries carry no password hash: the user's ``password`` is left deferred.
+
+With ``AUTH_TOKEN_LOCAL_CACHE`` a per-process layer (``local_cache``) sits in front and every
+invalidation is also published to the other processes.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from django.core.cache import caches
 from django.db import transaction
 from django.utils import timezone
 
+from auth_token import local_cache
 from auth_token.conf import settings
 
 if TYPE_CHECKING:
@@ -75,6 +79,30 @@ def resolve(
     ``is_usable`` re-checks in memory what may have changed without an invalidation (expiry,
     configured backends, the credential's source).
     """
+    local = local_cache.get_layer()
+    if local is None:
+        return _resolve_shared(digests, load, is_usable)
+    found = resolve_in_memory(digests, is_usable)
+    if found is not None:
+        return found
+    since = local.epoch  # before any read: a later invalidation makes this fill stale
+    result = _resolve_shared(digests, load, is_usable)
+    if result is not None:
+        token = result[0]
+        local.put(token, result[1], since, min(settings.RENEWAL_INTERVAL, _seconds_until(token.expires_at)))
+    return result
+
+
+def resolve_in_memory(digests: list[str], is_usable: Callable[[Token], bool]) -> tuple[Token, bool] | None:
+    """Return ``(token, acting_as_target)`` from this process's layer, or None: no I/O at all."""
+    local = local_cache.get_layer()
+    found = local.get(digests) if local is not None else None
+    return found if found is not None and is_usable(found[0]) else None
+
+
+def _resolve_shared(
+    digests: list[str], load: Callable[[], tuple[Token, bool] | None], is_usable: Callable[[Token], bool]
+) -> tuple[Token, bool] | None:
     cache = get_cache()
     if cache is None:
         return load()
@@ -164,21 +192,40 @@ def invalidate_users(user_ids: Iterable[Any]) -> None:
 
     Use it after changing users with ``QuerySet.update()`` or raw SQL, which send no signals.
     """
+    user_ids = list(user_ids)
     keys = {generation_key(user_id): secrets.token_hex(8) for user_id in user_ids}
     if keys and settings.CACHE:
-        transaction.on_commit(lambda: _run("invalidate", lambda cache: cache.set_many(keys, timeout=None)))
+        transaction.on_commit(
+            lambda: _invalidate(lambda cache: cache.set_many(keys, timeout=None), user_ids=user_ids)
+        )
 
 
 def invalidate_tokens(digests: Iterable[str]) -> None:
     """Drop the cached entries of these token digests, once the current transaction commits."""
+    digests = list(digests)
     keys = [entry_key(digest) for digest in digests]
     if keys and settings.CACHE:
-        transaction.on_commit(lambda: _run("invalidate", lambda cache: cache.delete_many(keys)))
+        transaction.on_commit(lambda: _invalidate(lambda cache: cache.delete_many(keys), digests=digests))
 
 
-def _run(action: str, operation: Callable[[BaseCache], Any]) -> None:
+def _invalidate(
+    operation: Callable[[BaseCache], Any], *, user_ids: Iterable[Any] = (), digests: Iterable[str] = ()
+) -> None:
     # Even while reads are paused after an error: a lost invalidation would outlive the pause.
     try:
         operation(caches[settings.CACHE])
     except Exception:
-        _failed(action)
+        _failed("invalidate")
+    local = local_cache.get_layer()
+    if local is None:
+        return
+    # Shared cache first, then this process, then the others: whoever refills reads the new state.
+    local.invalidate(user_ids, digests)
+    try:
+        local.publish(user_ids, digests)
+    except Exception:
+        logger.error(
+            "Could not publish a token cache invalidation; other processes may use stale "
+            "entries for up to RENEWAL_INTERVAL",
+            exc_info=True,
+        )

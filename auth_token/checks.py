@@ -3,10 +3,11 @@
 Ids: E001 bad KEY_PREFIX; E002 both Django's AuthenticationMiddleware and ours; E003 HEADER_NAME
 with an underscore; E004 ``__Host-`` cookie name with a domain, a path other than ``/`` or no
 Secure flag; E005 bad CLIENT_IP; E006 bad COOKIE_SAMESITE; E007 an age that is not a positive
-int; E008 a CACHE alias missing from CACHES; W001 cookie auth without CsrfViewMiddleware; W002 a
-removed setting; W003 an unknown ``AUTH_TOKEN_*`` setting; W004 our middleware missing; W005 a
-per-process CACHE; W006 TAKEOVER_USER_ADMIN on, but the user model's admin on ``admin.site`` is
-not a ``TakeoverUserAdminMixin`` (registered after auth_token's admin patched it, or not at all).
+int; E008 a CACHE alias missing from CACHES; E009 LOCAL_CACHE without a Redis CACHE; W001 cookie
+auth without CsrfViewMiddleware; W002 a removed setting; W003 an unknown ``AUTH_TOKEN_*``
+setting; W004 our middleware missing; W005 a per-process CACHE; W006 TAKEOVER_USER_ADMIN on, but
+the user model's admin on ``admin.site`` is not a ``TakeoverUserAdminMixin`` (registered after
+auth_token's admin patched it, or not at all).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core import checks
 
-from auth_token import keys
+from auth_token import keys, local_cache
 from auth_token.conf import DEFAULTS, PREFIX, REMOVED, settings
 
 OUR_MIDDLEWARE = "auth_token.middleware.TokenAuthenticationMiddleware"
@@ -77,6 +78,14 @@ W006 = checks.Warning(
     ),
     id="auth_token.W006",
 )
+E009 = checks.Error(
+    "AUTH_TOKEN_LOCAL_CACHE needs AUTH_TOKEN_CACHE to name a Redis cache.",
+    hint=(
+        "The per-process layer learns about invalidations from Redis messages: use Django's "
+        "RedisCache or django-redis for AUTH_TOKEN_CACHE, or set AUTH_TOKEN_LOCAL_CACHE = False."
+    ),
+    id="auth_token.E009",
+)
 PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache",)
 AGES = ("DEFAULT_TOKEN_AGE", "MAX_TOKEN_AGE", "ABSOLUTE_TOKEN_AGE", "RENEWAL_INTERVAL")
 
@@ -132,7 +141,7 @@ def check_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
 def _check_cache() -> list[checks.CheckMessage]:
     alias = settings.CACHE
     if alias is None:
-        return []
+        return [E009] if settings.LOCAL_CACHE else []
     configured = getattr(django_settings, "CACHES", {})
     if alias not in configured:
         return [
@@ -142,6 +151,8 @@ def _check_cache() -> list[checks.CheckMessage]:
                 id="auth_token.E008",
             )
         ]
+    if settings.LOCAL_CACHE and not local_cache.is_redis_cache(alias):
+        return [E009]
     return [W005] if configured[alias].get("BACKEND") in PER_PROCESS_CACHES else []
 
 

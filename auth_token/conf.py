@@ -1,7 +1,9 @@
-"""Every auth_token setting with its default, read at each access.
+"""Every auth_token setting with its default.
 
-``settings.COOKIE_NAME`` reads ``django.conf.settings.AUTH_TOKEN_COOKIE_NAME`` or the default, so
-``override_settings`` works everywhere.
+``settings.COOKIE_NAME`` reads ``django.conf.settings.AUTH_TOKEN_COOKIE_NAME`` or the default. The
+value is remembered until Django's ``setting_changed`` signal (sent by ``override_settings`` and
+pytest-django's ``settings`` fixture) says otherwise: the request path reads several settings and
+``django.conf.settings`` raises internally for every one a project leaves out.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.core.signals import setting_changed
 
 PREFIX = "AUTH_TOKEN_"
 
@@ -32,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_TOKENS_PER_USER": None,
     "KEY_PREFIX": "at",
     "CACHE": None,
+    "LOCAL_CACHE": False,
     "CLIENT_IP": None,
     "TAKEOVER_PERMISSION": None,
     "TAKEOVER_REDIRECT_URL": "/",
@@ -53,7 +57,20 @@ class Settings:
     def __getattr__(self, name: str) -> Any:
         if name not in DEFAULTS:
             raise AttributeError(f"Unknown auth_token setting {name!r}")
-        return getattr(django_settings, PREFIX + name, DEFAULTS[name])
+        value = getattr(django_settings, PREFIX + name, DEFAULTS[name])
+        setattr(self, name, value)  # later reads skip __getattr__
+        return value
+
+    def reload(self) -> None:
+        self.__dict__.clear()
 
 
 settings = Settings()
+
+
+def _reload(*, setting: str, **kwargs: Any) -> None:
+    if setting.startswith(PREFIX):
+        settings.reload()
+
+
+setting_changed.connect(_reload)

@@ -25,17 +25,15 @@ _LEGACY = re.compile(r"[0-9a-f]{40}")
 _BODY = re.compile(rf"[0-9A-Za-z]{{{RANDOM_LENGTH + CHECKSUM_LENGTH}}}")
 
 
-def _base62(number: int, length: int) -> str:
-    chars = []
-    while number:
-        number, rest = divmod(number, 62)
-        chars.append(ALPHABET[rest])
-    return "".join(reversed(chars)).rjust(length, "0")
-
-
 def checksum(text: str) -> str:
     """Return the base62 CRC32 of ``text``, left-padded to six characters."""
-    return _base62(zlib.crc32(text.encode("ascii")), CHECKSUM_LENGTH)
+    number = zlib.crc32(text.encode("ascii"))  # < 62**6: six digits, unrolled (every request)
+    number, d5 = divmod(number, 62)
+    number, d4 = divmod(number, 62)
+    number, d3 = divmod(number, 62)
+    number, d2 = divmod(number, 62)
+    d0, d1 = divmod(number, 62)
+    return ALPHABET[d0] + ALPHABET[d1] + ALPHABET[d2] + ALPHABET[d3] + ALPHABET[d4] + ALPHABET[d5]
 
 
 def token_prefix() -> str:

@@ -59,7 +59,10 @@ class TokenAuthenticationMiddleware(AuthenticationMiddleware):
         state = get_state(request)
         if state is None or not (state.resolved or state.issued or state.logged_out):
             return response
-        patch_vary_headers(response, (settings.HEADER_NAME, "Cookie"))
+        if response.has_header("Vary"):
+            patch_vary_headers(response, (settings.HEADER_NAME, "Cookie"))
+        else:  # the common case, without parsing
+            response.headers["Vary"] = f"{settings.HEADER_NAME}, Cookie"
         if state.issued is not None:
             token, raw = state.issued
             if token.allowed_cookie:

@@ -15,8 +15,11 @@ from asgiref.sync import sync_to_async
 from django.conf import settings as django_settings
 from django.contrib.auth import load_backend
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import SynchronousOnlyOperation
+from django.core.signals import setting_changed
 from django.db import DatabaseError, connections, router
 from django.db.models.query import get_related_populators
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -26,6 +29,8 @@ from auth_token.conf import settings
 from auth_token.models import COOKIE, HEADER, AnonymousToken, Token
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.db.models import QuerySet
     from django.http import HttpRequest
@@ -94,10 +99,26 @@ def lookup(credential: Credential | None) -> tuple[Token, AbstractBaseUser] | No
         token = _load(credential)
         return None if token is None else (token, effective_user(token) is not token.user)
 
+    return _found(credential, token_cache.resolve(credential.digests(), load, _usable_for(credential)))
+
+
+def lookup_in_memory(credential: Credential) -> tuple[Token, AbstractBaseUser] | None:
+    """Return what ``lookup`` would from this process's cache layer, or None; never does I/O."""
+    if credential.raw is None:
+        return None
+    return _found(credential, token_cache.resolve_in_memory(credential.digests(), _usable_for(credential)))
+
+
+def _usable_for(credential: Credential) -> Callable[[Token], bool]:
     def is_usable(token: Token) -> bool:
         return token.is_active and not token.is_expired and _is_usable(token, credential)
 
-    result = token_cache.resolve(credential.digests(), load, is_usable)
+    return is_usable
+
+
+def _found(
+    credential: Credential, result: tuple[Token, bool] | None
+) -> tuple[Token, AbstractBaseUser] | None:
     if result is None:
         return None
     token, acting_as_target = result
@@ -200,11 +221,23 @@ def user_is_valid(user: AbstractBaseUser | None, backend_path: str) -> bool:
     """Return whether ``user`` may still be authenticated through ``backend_path``."""
     if user is None or backend_path not in django_settings.AUTHENTICATION_BACKENDS:
         return False
-    backend = load_backend(backend_path)
+    backend = _backends.get(backend_path)
+    if backend is None:
+        backend = _backends[backend_path] = load_backend(backend_path)
     can_authenticate = getattr(backend, "user_can_authenticate", None)
     if can_authenticate is not None:
         return bool(can_authenticate(user))
     return getattr(user, "is_active", True)
+
+
+# Backend instances by path (Django makes one per call; the request path would pay for each).
+_backends: dict[str, object] = {}
+
+
+@receiver(setting_changed)
+def _forget_backends(*, setting: str, **kwargs: object) -> None:
+    if setting == "AUTHENTICATION_BACKENDS":
+        _backends.clear()
 
 
 def _session_hash_matches(token: Token) -> bool:
@@ -279,8 +312,12 @@ class RequestState:
         if not self.resolved:
             if self.credential is None or self.credential.raw is None:
                 self._store(None)
-            else:
-                self._store(await sync_to_async(lookup)(self.credential))
+                return
+            try:  # a warm local cache answers without a thread
+                found = lookup_in_memory(self.credential)
+            except SynchronousOnlyOperation:  # e.g. a backend whose user_can_authenticate queries
+                found = None
+            self._store(found or await sync_to_async(lookup)(self.credential))
 
     def get_token(self) -> Token | AnonymousToken:
         self.resolve()

@@ -34,7 +34,9 @@ SYSTEMS = {
     "session": "Django session auth",
     "ours": "ours, no cache",
     "ours_cache": "ours, Redis cache",
+    "ours_local": "ours, Redis + local cache",
 }
+CACHED = ("ours_cache", "ours_local")  # Redis is emptied before each of their runs
 DATABASES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 REDIS_URL = "redis://127.0.0.1:6379/3"  # db 15 belongs to the test suite
@@ -192,7 +194,7 @@ def measure(args: argparse.Namespace) -> dict:
             log(f"round {round_ + 1}/{args.rounds} on {DATABASES[db]}")
             for auth in order:
                 credential = credentials[db][auth]
-                if auth == "ours_cache":
+                if auth in CACHED:
                     flush_redis()
                 result = json.loads(
                     child(
@@ -204,7 +206,7 @@ def measure(args: argparse.Namespace) -> dict:
                         auth,
                     )
                 )
-                if auth == "ours_cache":
+                if auth in CACHED:
                     flush_redis()
                 server = serve_and_load(db, auth, credential, args)
                 if server["errors"]:

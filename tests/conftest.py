@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.db import connection
 
@@ -58,3 +60,18 @@ def server_database():
     return pytest.mark.skipif(
         connection.vendor == "sqlite", reason="needs PostgreSQL or MariaDB (DB=postgres|mariadb)"
     )
+
+
+REDIS_URL = "redis://127.0.0.1:6379/15"  # db 15 is for the tests only
+
+
+def require_redis(alias):
+    """Skip when the Redis behind ``alias`` is missing locally; fail in CI (``CI`` set)."""
+    from django.core.cache import caches
+
+    try:
+        caches[alias].get("ping")
+    except Exception as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is not reachable at {REDIS_URL}: {error}")
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")

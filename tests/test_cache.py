@@ -4,7 +4,6 @@ Two cache aliases on one Redis server stand for two processes. Locally a missing
 these tests; in CI (``CI`` set) it fails them.
 """
 
-import os
 import uuid
 from datetime import timedelta
 
@@ -18,10 +17,10 @@ from django.utils import timezone
 from auth_token import cache as token_cache
 from auth_token import checks, services
 from auth_token.models import Token
+from tests.conftest import REDIS_URL, require_redis
 from tests.factories import UserFactory, issue_token, make_takeover
 
 pytestmark = pytest.mark.django_db(transaction=True)  # invalidations run on commit
-REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 @pytest.fixture
@@ -33,12 +32,7 @@ def redis(settings):
         "process_a": {**backend, "KEY_PREFIX": prefix},
         "process_b": {**backend, "KEY_PREFIX": prefix},
     }
-    try:
-        caches["process_a"].get("ping")
-    except Exception as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis is not reachable at {REDIS_URL}: {error}")
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    require_redis("process_a")
     settings.AUTH_TOKEN_CACHE = "process_a"
     token_cache._paused_until = 0.0
     yield settings

@@ -10,7 +10,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 AUTH = os.environ.get("BENCH_AUTH", "none")
 DB = os.environ.get("BENCH_DB", "sqlite")
-SYSTEMS = ("none", "drf", "knox", "knox_refresh", "session", "ours", "ours_cache")
+SYSTEMS = ("none", "drf", "knox", "knox_refresh", "session", "ours", "ours_cache", "ours_local")
 if AUTH not in SYSTEMS:
     raise RuntimeError(f"BENCH_AUTH must be one of {SYSTEMS}")
 
@@ -53,13 +53,14 @@ else:
     }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
-if AUTH == "ours_cache":
+if AUTH in ("ours_cache", "ours_local"):
     CACHES["tokens"] = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/3"),
         "OPTIONS": {"socket_timeout": 0.2, "socket_connect_timeout": 0.2},
     }
     AUTH_TOKEN_CACHE = "tokens"
+    AUTH_TOKEN_LOCAL_CACHE = AUTH == "ours_local"
 
 AUTH_TOKEN_COOKIE = False  # header only, like the other systems
 
@@ -72,6 +73,7 @@ AUTHENTICATION = {
     "session": ["rest_framework.authentication.SessionAuthentication"],
     "ours": ["auth_token.contrib.rest_framework.authentication.TokenAuthentication"],
     "ours_cache": ["auth_token.contrib.rest_framework.authentication.TokenAuthentication"],
+    "ours_local": ["auth_token.contrib.rest_framework.authentication.TokenAuthentication"],
 }[AUTH]
 if AUTH == "session":
     MIDDLEWARE = [

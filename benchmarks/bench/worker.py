@@ -43,6 +43,7 @@ def setup() -> dict:
     backend = "django.contrib.auth.backends.ModelBackend"
     ours = services.login(None, user, backend=backend, allowed_cookie=False)[1]
     ours_cache = services.login(None, user, backend=backend, allowed_cookie=False)[1]
+    ours_local = services.login(None, user, backend=backend, allowed_cookie=False)[1]
     return {
         "none": {},
         "drf": {"header": f"Token {DrfToken.objects.create(user=user).key}"},
@@ -51,6 +52,7 @@ def setup() -> dict:
         "session": {"cookie": session.session_key},
         "ours": {"header": f"Bearer {ours}"},
         "ours_cache": {"header": f"Bearer {ours_cache}"},
+        "ours_local": {"header": f"Bearer {ours_local}"},
     }
 
 
@@ -90,10 +92,8 @@ def age_credential(credential: dict) -> None:
         digest = keys.digest(raw)
         past = timezone.now() - timedelta(seconds=token_settings.RENEWAL_INTERVAL + 5)
         Token.objects.filter(key=digest).update(last_access=past)
-        cache = token_cache.get_cache()
-        if cache is not None:
-            # A cache entry lives at most RENEWAL_INTERVAL: by now it would have expired.
-            cache.delete(token_cache.entry_key(digest))
+        # A cache entry lives at most RENEWAL_INTERVAL: by now it would have expired.
+        token_cache.invalidate_tokens([digest])
     elif auth.startswith("knox"):
         from knox.models import AuthToken
         from knox.settings import CONSTANTS, knox_settings

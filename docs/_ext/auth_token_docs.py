@@ -69,6 +69,12 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "str | None",
         "Alias in ``CACHES`` of the token cache; ``None``: no cache (:doc:`/howto/redis-cache`).",
     ),
+    "LOCAL_CACHE": (
+        "bool",
+        "Keep recently used tokens in each process too, in front of a Redis ``CACHE``: a warm "
+        "request makes no round trip. Invalidations reach the other processes as Redis messages "
+        "(:doc:`/howto/redis-cache`).",
+    ),
     "CLIENT_IP": (
         "dict | None",
         "``None``: the client address is ``REMOTE_ADDR``. Behind proxies, a dict for django-ipware: "
