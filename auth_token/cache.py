@@ -216,13 +216,9 @@ def _invalidate(
         operation(caches[settings.CACHE])
     except Exception:
         _failed("invalidate")
-    local = local_cache.get_layer()
-    if local is None:
-        return
     # Shared cache first, then this process, then the others: whoever refills reads the new state.
-    local.invalidate(user_ids, digests)
     try:
-        local.publish(user_ids, digests)
+        local_cache.invalidate(user_ids, digests)
     except Exception:
         logger.error(
             "Could not publish a token cache invalidation; other processes may use stale "

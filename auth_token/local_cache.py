@@ -141,10 +141,6 @@ class LocalCache:
                 self.marked[digest_mark(digest)] = self.epoch
                 self._remove(digest)
 
-    def publish(self, user_ids: Iterable[Any], digests: Iterable[str]) -> None:
-        message = json.dumps({"users": [str(user_id) for user_id in user_ids], "digests": list(digests)})
-        redis_client(caches[self.alias]).publish(self.channel, message)
-
     def stop(self) -> None:
         self.stopping.set()
         self._set_ready(False)
@@ -260,6 +256,23 @@ def get_layer() -> LocalCache | None:
                 _layer = LocalCache(alias)
             layer = _layer
     return layer
+
+
+def invalidate(user_ids: Iterable[Any], digests: Iterable[str]) -> None:
+    """Apply an invalidation to this process's layer, then publish it to the other processes.
+
+    Starts no layer: a process that only writes (a management command, a task worker) publishes.
+    """
+    alias = settings.CACHE
+    if not alias or not settings.LOCAL_CACHE:
+        return
+    user_ids, digests = [str(user_id) for user_id in user_ids], list(digests)
+    layer = _layer
+    if layer is not None and layer.alias == alias:
+        layer.invalidate(user_ids, digests)
+    cache = caches[alias]
+    message = json.dumps({"users": user_ids, "digests": digests})
+    redis_client(cache).publish(cache.make_key(CHANNEL), message)
 
 
 def reset() -> None:

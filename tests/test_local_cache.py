@@ -63,18 +63,10 @@ def warm(layer, client, alice_token):
     return alice_token
 
 
-def as_other_process(layer, monkeypatch, change):
-    """Make ``change`` as a process whose layer is not this one: only its message reaches us."""
-
-    class OtherProcess:
-        def invalidate(self, user_ids, digests):
-            pass  # its own layer, not ours
-
-        def publish(self, user_ids, digests):
-            layer.publish(user_ids, digests)
-
+def as_other_process(monkeypatch, change):
+    """Make ``change`` as a process without our layer: only its message can reach us."""
     with monkeypatch.context() as patch:
-        patch.setattr(local_cache, "get_layer", OtherProcess)
+        patch.setattr(local_cache, "_layer", None)
         change()
 
 
@@ -127,7 +119,7 @@ def test_local_cache__other_processes_changes_apply_when_the_message_arrives(
     warm, layer, client, monkeypatch, change
 ):
     token, raw = warm
-    as_other_process(layer, monkeypatch, lambda: change(token, token.user))
+    as_other_process(monkeypatch, lambda: change(token, token.user))
     wait_for(lambda: token.key not in layer.entries)
     assert get_me(client, raw) is None
 
@@ -140,7 +132,7 @@ def test_local_cache__takeover_target_change_reaches_the_entry(layer, client, al
         assert get_me(client, raw) == "alice"
     assert token.key in layer.entries
     alice.is_active = False
-    as_other_process(layer, monkeypatch, alice.save)  # a change of the target, not of the owner
+    as_other_process(monkeypatch, alice.save)  # a change of the target, not of the owner
     wait_for(lambda: token.key not in layer.entries)
     assert get_me(client, raw) == "staff"
 
@@ -195,6 +187,20 @@ def test_local_cache__message_names_users_and_digests(warm, layer):
     message = {"users": [], "digests": [warm[0].key]}
     local_cache.redis_client(caches["tokens"]).publish(layer.channel, json.dumps(message))
     wait_for(lambda: warm[0].key not in layer.entries)
+
+
+def test_local_cache__a_writing_process_publishes_without_starting_a_layer(warm, layer):
+    listener = local_cache.redis_client(caches["tokens"]).pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(layer.channel)
+    local_cache.reset()  # this process now only writes, like a management command
+    services.revoke(warm[0])
+    assert local_cache._layer is None
+    message = None
+    deadline = time.monotonic() + 5
+    while message is None and time.monotonic() < deadline:
+        message = listener.get_message(timeout=0.5)
+    listener.close()
+    assert json.loads(message["data"]) == {"users": [], "digests": [warm[0].key]}
 
 
 def test_local_cache__serves_nothing_until_subscribed(warm, layer, client, monkeypatch):
