@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
@@ -39,7 +40,7 @@ logger = logging.getLogger(__name__)
 STATE_ATTRIBUTE = "_auth_token_state"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: its __init__ would cost more on every request
 class Credential:
     """What the request carries. ``raw`` is None when the value is not a well-formed token."""
 
@@ -53,6 +54,7 @@ class Credential:
         return [keys.legacy_digest(self.raw)] if self.legacy else keys.lookup_digests(self.raw)
 
 
+@lru_cache(maxsize=16)  # called with a few setting values, on every request
 def meta_key(header_name: str) -> str:
     return "HTTP_" + header_name.upper().replace("-", "_")
 
@@ -81,10 +83,13 @@ def get_credential(request: HttpRequest) -> Credential | None:
 
 
 def _split_scheme(value: str) -> tuple[str, str, str]:
-    for index, char in enumerate(value[:64]):
-        if char in " \t":
-            return value[:index], char, value[index + 1 :]
-    return value, "", ""
+    """Split at the first space or tab among the first 64 characters."""
+    head = value[:64]
+    space, tab = head.find(" "), head.find("\t")
+    index = min(space, tab) if space >= 0 and tab >= 0 else max(space, tab)
+    if index < 0:
+        return value, "", ""
+    return value[:index], value[index], value[index + 1 :]
 
 
 def lookup(credential: Credential | None) -> tuple[Token, AbstractBaseUser] | None:
