@@ -21,6 +21,7 @@ import logging
 import os
 import threading
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -86,6 +87,7 @@ class LocalCache:
     def __init__(self, alias: str) -> None:
         self.alias = alias
         self.channel = caches[alias].make_key(CHANNEL)
+        self.origin = _origin
         self.lock = threading.Lock()
         self.entries: dict[str, _Entry] = {}
         self.by_mark: dict[str, set[str]] = {}
@@ -173,7 +175,8 @@ class LocalCache:
         except (ValueError, TypeError, KeyError):
             self._set_ready(True)  # not ours to read: drop everything, which is always safe
             return
-        self.invalidate(users, digests)
+        if message.get("origin") != self.origin:  # this process applied its own before publishing
+            self.invalidate(users, digests)
 
     def _listen(self) -> None:
         while not self.stopping.is_set():
@@ -239,6 +242,7 @@ def _copy(instance: Model, without_passwords: bool, copies: dict[int, Any]) -> A
 
 _layer: LocalCache | None = None
 _layer_lock = threading.Lock()
+_origin = uuid.uuid4().hex  # this process, in the messages it publishes
 
 
 def get_layer() -> LocalCache | None:
@@ -271,7 +275,7 @@ def invalidate(user_ids: Iterable[Any], digests: Iterable[str]) -> None:
     if layer is not None and layer.alias == alias:
         layer.invalidate(user_ids, digests)
     cache = caches[alias]
-    message = json.dumps({"users": user_ids, "digests": digests})
+    message = json.dumps({"users": user_ids, "digests": digests, "origin": _origin})
     redis_client(cache).publish(cache.make_key(CHANNEL), message)
 
 
@@ -286,8 +290,8 @@ def reset() -> None:
 
 def _after_fork() -> None:
     # The child has no listening thread, and a lock may have been held at the fork.
-    global _layer, _layer_lock
-    _layer, _layer_lock = None, threading.Lock()
+    global _layer, _layer_lock, _origin
+    _layer, _layer_lock, _origin = None, threading.Lock(), uuid.uuid4().hex
 
 
 os.register_at_fork(after_in_child=_after_fork)

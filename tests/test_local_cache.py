@@ -67,6 +67,7 @@ def as_other_process(monkeypatch, change):
     """Make ``change`` as a process without our layer: only its message can reach us."""
     with monkeypatch.context() as patch:
         patch.setattr(local_cache, "_layer", None)
+        patch.setattr(local_cache, "_origin", "another-process")
         change()
 
 
@@ -189,6 +190,20 @@ def test_local_cache__message_names_users_and_digests(warm, layer):
     wait_for(lambda: warm[0].key not in layer.entries)
 
 
+def test_local_cache__own_message_does_not_drop_the_refilled_entry(warm, layer, client):
+    token, raw = warm
+    token_cache.invalidate_tokens([token.key])  # e.g. a renewal in this process
+    assert token.key not in layer.entries  # applied here at once
+    get_me(client, raw)
+    assert token.key in layer.entries  # refilled
+    echo = {"users": [], "digests": [token.key], "origin": local_cache._origin}
+    local_cache.redis_client(caches["tokens"]).publish(layer.channel, json.dumps(echo))
+    other = {"users": [], "digests": ["1$not-this-one"]}
+    local_cache.redis_client(caches["tokens"]).publish(layer.channel, json.dumps(other))
+    wait_for(lambda: "d:1$not-this-one" in layer.marked)  # both messages were read, in order
+    assert token.key in layer.entries
+
+
 def test_local_cache__a_writing_process_publishes_without_starting_a_layer(warm, layer):
     listener = local_cache.redis_client(caches["tokens"]).pubsub(ignore_subscribe_messages=True)
     listener.subscribe(layer.channel)
@@ -200,7 +215,11 @@ def test_local_cache__a_writing_process_publishes_without_starting_a_layer(warm,
     while message is None and time.monotonic() < deadline:
         message = listener.get_message(timeout=0.5)
     listener.close()
-    assert json.loads(message["data"]) == {"users": [], "digests": [warm[0].key]}
+    assert json.loads(message["data"]) == {
+        "users": [],
+        "digests": [warm[0].key],
+        "origin": local_cache._origin,
+    }
 
 
 def test_local_cache__serves_nothing_until_subscribed(warm, layer, client, monkeypatch):
