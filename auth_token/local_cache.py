@@ -16,6 +16,7 @@ Messages only ever remove entries: whoever can publish on the channel can empty 
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -217,6 +218,9 @@ class LocalCache:
                 self._apply(message["data"])
 
 
+_MUTABLE = frozenset({dict, list, set, bytearray})
+
+
 def copy_instance(instance: Model, *, without_passwords: bool = False) -> Any:
     """Copy a model instance and the related instances it has loaded (cheaper than ``copy``)."""
     return _copy(instance, without_passwords, {})
@@ -227,6 +231,9 @@ def _copy(instance: Model, without_passwords: bool, copies: dict[int, Any]) -> A
     clone = copies[id(instance)] = cls.__new__(cls)  # related caches can point back (one-to-one)
     fields = clone.__dict__
     fields.update(instance.__dict__)
+    for name, value in fields.items():
+        if type(value) in _MUTABLE:  # e.g. a JSONField of a custom user model
+            fields[name] = copy.deepcopy(value)
     if without_passwords:
         fields.pop("password", None)  # deferred: Django loads it again on access
     state = fields["_state"] = ModelState()

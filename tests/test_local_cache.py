@@ -279,3 +279,14 @@ def test_local_cache__async_view_needs_no_thread(warm, monkeypatch, django_asser
     with django_assert_num_queries(0):
         response = async_to_sync(client.get)("/me-async/", headers={"Authorization": f"Bearer {warm[1]}"})
     assert response.json()["user"] == "alice"
+
+
+def test_local_cache__copies_do_not_share_mutable_values(alice_token):
+    token = Token.objects.select_related("user").get(pk=alice_token[0].pk)
+    token.user.preferences = {"theme": "dark"}  # as a JSONField of a custom user model would be
+    template = local_cache.copy_instance(token, without_passwords=True)
+    handed_out = local_cache.copy_instance(template)
+    handed_out.user.preferences["theme"] = "light"
+    assert template.user.preferences == {"theme": "dark"}
+    assert handed_out.user is not template.user
+    assert "password" not in template.user.__dict__
