@@ -7,7 +7,8 @@ channel, and a daemon thread in each process drops what a message names. What ke
   subscription is made or lost, so a message missed while disconnected cannot matter;
 - a fill notes the epoch before its read and is discarded when an invalidation of its users or its
   digest (or a flush) came later, so a slow reader never stores what a message has just dropped;
-- the process that invalidates applies it here before it publishes, after the shared cache;
+- the process that invalidates applies it here, after the shared cache and before it publishes
+  (and skips its own message when it comes back);
 - entries live no longer than shared ones (``RENEWAL_INTERVAL``) and are handed out as copies, so
   a view that changes ``request.user`` changes only its own request's.
 
@@ -85,6 +86,8 @@ def digest_mark(digest: str) -> str:
 
 
 class LocalCache:
+    """One process's entries and the thread that keeps them coherent."""
+
     def __init__(self, alias: str) -> None:
         self.alias = alias
         self.channel = caches[alias].make_key(CHANNEL)
