@@ -82,7 +82,7 @@ def resolve(
     local = local_cache.get_layer()
     if local is None:
         return _resolve_shared(digests, load, is_usable)
-    found = resolve_in_memory(digests, is_usable)
+    found = _from_layer(local, digests, is_usable)
     if found is not None:
         return found
     since = local.epoch  # before any read: a later invalidation makes this fill stale
@@ -96,7 +96,13 @@ def resolve(
 def resolve_in_memory(digests: list[str], is_usable: Callable[[Token], bool]) -> tuple[Token, bool] | None:
     """Return ``(token, acting_as_target)`` from this process's layer, or None: no I/O at all."""
     local = local_cache.get_layer()
-    found = local.get(digests) if local is not None else None
+    return None if local is None else _from_layer(local, digests, is_usable)
+
+
+def _from_layer(
+    local: local_cache.LocalCache, digests: list[str], is_usable: Callable[[Token], bool]
+) -> tuple[Token, bool] | None:
+    found = local.get(digests)
     return found if found is not None and is_usable(found[0]) else None
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 PREFIX = "AUTH_TOKEN_"
 
@@ -68,9 +69,7 @@ class Settings:
 settings = Settings()
 
 
+@receiver(setting_changed)
 def _reload(*, setting: str, **kwargs: Any) -> None:
     if setting.startswith(PREFIX):
         settings.reload()
-
-
-setting_changed.connect(_reload)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.db.models.base import ModelState
+from django.dispatch import receiver
 
 from auth_token.conf import settings
 
@@ -307,9 +308,7 @@ def _after_fork() -> None:
 os.register_at_fork(after_in_child=_after_fork)
 
 
+@receiver(setting_changed)
 def _settings_changed(*, setting: str, **kwargs: Any) -> None:
     if setting in ("AUTH_TOKEN_CACHE", "AUTH_TOKEN_LOCAL_CACHE", "CACHES"):
         reset()
-
-
-setting_changed.connect(_settings_changed)
