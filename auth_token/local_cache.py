@@ -58,22 +58,23 @@ class _Entry:
     deadline: float  # time.monotonic()
 
 
+def _client_factory(cache: BaseCache) -> Any:
+    """The ``get_client`` of Django's ``RedisCache`` or of django-redis, else None."""
+    factory = getattr(getattr(cache, "_cache", None), "get_client", None)  # Django's RedisCache
+    return factory or getattr(getattr(cache, "client", None), "get_client", None)  # django-redis
+
+
 def redis_client(cache: BaseCache) -> Any:
     """Return the redis-py client behind a Django cache (Django's ``RedisCache`` or django-redis)."""
-    client = getattr(getattr(cache, "_cache", None), "get_client", None)  # Django's RedisCache
-    if client is None:
-        client = getattr(getattr(cache, "client", None), "get_client", None)  # django-redis
-    if client is None:
+    factory = _client_factory(cache)
+    if factory is None:
         raise TypeError(f"{type(cache).__name__} is not a Redis cache")
-    return client(write=True)
+    return factory(write=True)
 
 
 def is_redis_cache(alias: str) -> bool:
     try:
-        return callable(
-            getattr(getattr(caches[alias], "_cache", None), "get_client", None)
-            or getattr(getattr(caches[alias], "client", None), "get_client", None)
-        )
+        return callable(_client_factory(caches[alias]))
     except Exception:
         return False
 
