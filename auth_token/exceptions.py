@@ -15,3 +15,7 @@ class DeviceKeyAlreadyExists(Exception):
 
 class InvalidDeviceCredentials(PermissionDenied):
     """Unknown device, wrong secret, deactivated device or user: one answer for all of them."""
+
+
+class SessionEnded(PermissionDenied):
+    """The request's token was revoked while the request ran; what it began is undone."""

@@ -75,6 +75,11 @@ def legacy_digest(raw: str) -> str:
     return f"{LEGACY_DIGEST_VERSION}${hashlib.sha256(raw.encode()).hexdigest()}"
 
 
+def is_legacy_digest(stored: str) -> bool:
+    """Return whether a stored digest is of a key imported from DRF's authtoken."""
+    return stored.startswith(LEGACY_DIGEST_VERSION + "$")
+
+
 def is_legacy_token(value: str) -> bool:
     return _LEGACY.fullmatch(value) is not None
 

@@ -12,7 +12,7 @@ from auth_token import services
 from auth_token.conf import settings
 from auth_token.decorators import RENEWAL_EXEMPT_ATTRIBUTE
 from auth_token.models import COOKIE, Token
-from auth_token.resolver import STATE_ATTRIBUTE, RequestState, get_state, meta_key
+from auth_token.resolver import STATE_ATTRIBUTE, RequestState, current_state, get_state, meta_key
 
 
 class TokenAuthenticationMiddleware(AuthenticationMiddleware):
@@ -25,13 +25,21 @@ class TokenAuthenticationMiddleware(AuthenticationMiddleware):
         if self.async_mode:
             return self.__acall__(request)
         self.process_request(request)
-        response = self.get_response(request)
+        current = current_state.set(get_state(request))
+        try:
+            response = self.get_response(request)
+        finally:
+            current_state.reset(current)
         return self.process_response(request, response)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         # The request phase needs no query, so it runs here without a thread hop.
         self.process_request(request)
-        response = await self.get_response(request)
+        current = current_state.set(get_state(request))  # copied into sync_to_async threads
+        try:
+            response = await self.get_response(request)
+        finally:
+            current_state.reset(current)
         if self._needs_database(request):
             return await sync_to_async(self.process_response)(request, response)
         return self.process_response(request, response)
@@ -63,26 +71,30 @@ class TokenAuthenticationMiddleware(AuthenticationMiddleware):
             patch_vary_headers(response, (settings.HEADER_NAME, "Cookie"))
         else:  # the common case, without parsing
             response.headers["Vary"] = f"{settings.HEADER_NAME}, Cookie"
+        if state.issued is None and not state.logged_out and isinstance(state.token, Token):
+            token = state.token
+            _bridge_session_auth_hash(request, token)
+            if state.token is token:  # not replaced by a password change
+                exempt = meta_key(settings.RENEWAL_EXEMPT_HEADER) in request.META or getattr(
+                    request, RENEWAL_EXEMPT_ATTRIBUTE, False
+                )
+                services.renew_if_due(request, extend=not exempt)
+                if state.renewed and token.is_from_cookie:
+                    set_cookie(response, token, state.credential.raw)
         if state.issued is not None:
             token, raw = state.issued
             if token.allowed_cookie:
                 set_cookie(response, token, raw)
-        elif state.logged_out:
-            delete_cookie(response, request)
-        elif isinstance(state.token, Token):
-            token = state.token
-            _bridge_session_auth_hash(request, token)
-            exempt = meta_key(settings.RENEWAL_EXEMPT_HEADER) in request.META
-            if not (exempt or getattr(request, RENEWAL_EXEMPT_ATTRIBUTE, False)):
-                services.renew_if_due(request)
-            if state.renewed and token.is_from_cookie:
-                set_cookie(response, token, state.credential.raw)
-        elif state.credential is not None and state.credential.source == COOKIE:
+        elif state.logged_out or _cookie_credential_failed(state):
             delete_cookie(response, request)
         token = state.token
         if isinstance(token, Token) and settings.EXPIRATION_HEADER:
             response[settings.EXPIRATION_HEADER] = str(int(token.time_to_expiration.total_seconds()))
         return response
+
+
+def _cookie_credential_failed(state: RequestState) -> bool:
+    return not isinstance(state.token, Token) and getattr(state.credential, "source", None) == COOKIE
 
 
 def _bridge_session_auth_hash(request: HttpRequest, token: Token) -> None:

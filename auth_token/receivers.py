@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model, user_logged_in, user_logged_out
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from auth_token import cache as token_cache
 from auth_token import services
 from auth_token.conf import settings
+from auth_token.contrib.rest_framework import legacy
 from auth_token.models import Token
-from auth_token.resolver import get_state
+from auth_token.resolver import current_state, get_state
+from auth_token.signals import token_revoked
 
 
 def user_changed(sender: type, instance: Any, **kwargs: Any) -> None:
@@ -21,6 +24,50 @@ def user_changed(sender: type, instance: Any, **kwargs: Any) -> None:
         return
     actors = Token.objects.filter(active_takeover__user_id=instance.pk).values_list("user_id", flat=True)
     token_cache.invalidate_users({instance.pk, *actors})
+
+
+def password_saved(
+    sender: type, instance: Any, created: bool, update_fields: Any = None, **kwargs: Any
+) -> None:
+    """A new password ends the user's other sessions at once, rather than leaving them listed."""
+    if created or (update_fields is not None and "password" not in update_fields):
+        return
+    services.end_stale_sessions(instance)
+
+
+def guard_password_during_takeover(
+    sender: type, instance: Any, update_fields: Any = None, raw: bool = False, **kwargs: Any
+) -> None:
+    """Refuse to save a changed password while the current request acts under a takeover.
+
+    Any path counts (the admin's password forms, a project's own view), and nothing is written.
+    """
+    state = current_state.get()
+    if state is None or raw or instance._state.adding or not hasattr(instance, "password"):
+        return
+    if update_fields is not None and "password" not in update_fields:
+        return
+    token = state.get_token()
+    if getattr(token, "active_takeover_id", None) is None:
+        return
+    stored = sender._default_manager.filter(pk=instance.pk).values_list("password", flat=True).first()
+    if stored is not None and stored != instance.password:
+        services.refuse_for_token(token)
+
+
+def rights_deleting(sender: type, instance: Any, **kwargs: Any) -> None:
+    """A group or permission is being deleted: no m2m_changed follows, so note who loses it."""
+    user_model = get_user_model()
+    users = set(_affected_users(instance, user_model, None))
+    if not hasattr(instance, "permissions"):  # a permission: also its holders through groups
+        users.update(_affected_users(instance, sender, None))
+    instance._auth_token_affected_users = users
+
+
+def rights_deleted(sender: type, instance: Any, **kwargs: Any) -> None:
+    users = instance.__dict__.pop("_auth_token_affected_users", set())
+    services.recheck_takeovers_of(users)
+    token_cache.invalidate_users(users)
 
 
 def token_deleted(sender: type, instance: Token, **kwargs: Any) -> None:
@@ -92,15 +139,27 @@ def connect() -> None:
     pre_delete.connect(token_deleted, sender=Token, dispatch_uid="auth_token.token_deleted")
     user_logged_in.connect(django_logged_in, dispatch_uid="auth_token.bridge_login")
     user_logged_out.connect(django_logged_out, dispatch_uid="auth_token.bridge_logout")
+    if apps.is_installed("rest_framework.authtoken"):
+        token_revoked.connect(legacy.token_revoked, dispatch_uid="auth_token.retire_drf_key")
     user_model = get_user_model()
+    pre_save.connect(
+        guard_password_during_takeover, sender=user_model, dispatch_uid="auth_token.password_guard"
+    )
+    post_save.connect(password_saved, sender=user_model, dispatch_uid="auth_token.password_saved")
     post_save.connect(user_changed, sender=user_model, dispatch_uid="auth_token.user_saved")
     post_delete.connect(user_changed, sender=user_model, dispatch_uid="auth_token.user_deleted")
     for through in _user_relations(user_model):
         m2m_changed.connect(memberships_changed, sender=through, dispatch_uid=f"auth_token.m2m.{through}")
     try:
-        from django.contrib.auth.models import Group
+        from django.contrib.auth.models import Group, Permission
     except RuntimeError:  # django.contrib.auth's models are not installed
         return
     m2m_changed.connect(
         memberships_changed, sender=Group.permissions.through, dispatch_uid="auth_token.group_permissions"
     )
+    if not _user_relations(user_model):  # a user model without groups and permissions
+        return
+    for model in (Group, Permission):
+        uid = f"auth_token.rights.{model.__name__}"
+        pre_delete.connect(rights_deleting, sender=model, dispatch_uid=uid)
+        post_delete.connect(rights_deleted, sender=model, dispatch_uid=uid)

@@ -7,6 +7,7 @@ Finding the credential costs no query; looking it up costs one SELECT; anything 
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -105,6 +106,11 @@ def lookup(credential: Credential | None) -> tuple[Token, AbstractBaseUser] | No
         return None if token is None else (token, effective_user(token) is not token.user)
 
     return _found(credential, token_cache.resolve(credential.digests(), load, _usable_for(credential)))
+
+
+def was_issued(credential: Credential) -> bool:
+    """Return whether a token of ours ever had this credential, valid or not (one query)."""
+    return credential.raw is not None and Token.objects.filter(key__in=credential.digests()).exists()
 
 
 def lookup_in_memory(credential: Credential) -> tuple[Token, AbstractBaseUser] | None:
@@ -245,6 +251,18 @@ def _forget_backends(*, setting: str, **kwargs: object) -> None:
         _backends.clear()
 
 
+def session_hash_is_valid(stored: str, user: AbstractBaseUser) -> bool:
+    """Return whether ``stored`` is ``user``'s session auth hash under SECRET_KEY or a fallback."""
+    if not hasattr(user, "get_session_auth_hash"):
+        return True
+    return constant_time_compare(stored, user.get_session_auth_hash()) or _matches_fallback(stored, user)
+
+
+def _matches_fallback(stored: str, user: AbstractBaseUser) -> bool:
+    fallbacks = getattr(user, "get_session_auth_fallback_hash", lambda: ())()
+    return any(constant_time_compare(stored, hash_) for hash_ in fallbacks)
+
+
 def _session_hash_matches(token: Token) -> bool:
     user = token.user
     if not hasattr(user, "get_session_auth_hash"):
@@ -252,8 +270,7 @@ def _session_hash_matches(token: Token) -> bool:
     current = user.get_session_auth_hash()
     if constant_time_compare(token.session_auth_hash, current):
         return True
-    fallbacks = getattr(user, "get_session_auth_fallback_hash", lambda: ())()
-    if not any(constant_time_compare(token.session_auth_hash, hash_) for hash_ in fallbacks):
+    if not _matches_fallback(token.session_auth_hash, user):
         return False
     # Signed with a retired SECRET_KEY: move the token to the current one, as Django's get_user().
     try:
@@ -343,6 +360,11 @@ class RequestState:
     def set_token(self, token: Token | None, user: AbstractBaseUser | None = None) -> None:
         """Replace the request's token after a login or logout (services only)."""
         self._store(None if token is None else (token, user or token.user))
+
+
+# The state of the request being handled, for code that has no request at hand (a model signal
+# receiver guarding a password save during a takeover). Set by the middleware around the view.
+current_state: ContextVar[RequestState | None] = ContextVar("auth_token_current_state", default=None)
 
 
 def get_state(request: HttpRequest | None) -> RequestState | None:

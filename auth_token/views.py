@@ -20,7 +20,7 @@ from auth_token import services
 from auth_token.conf import settings as app_settings
 from auth_token.decorators import token_required
 from auth_token.forms import TokenAuthenticationForm
-from auth_token.models import Token
+from auth_token.models import DeviceKey, Token
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -54,10 +54,18 @@ class LogoutView(auth_views.LogoutView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    """Django's view; the current token stays valid, every other one of the user ends."""
+    """Django's view; this browser gets a new token, every other token of the user ends.
+
+    Refused during a takeover before the form is even shown, so it is never saved and then refused.
+    """
 
     template_name = "auth_token/password_change_form.html"
     success_url = reverse_lazy("auth_token:password_change_done")
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            services.refuse_during_takeover(request)
+        return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
         form.save()
@@ -80,7 +88,8 @@ class SessionListView(ListView):
         return Token.objects.active().filter(user=self.request.user).order_by("-last_access", "-pk")
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(current_token_id=self.request.token.pk, **kwargs)
+        devices = DeviceKey.objects.filter(user=self.request.user, is_active=True).order_by("-created_at")
+        return super().get_context_data(current_token_id=self.request.token.pk, devices=devices, **kwargs)
 
 
 @method_decorator(token_required, name="dispatch")
@@ -95,17 +104,17 @@ class RevokeView(View):
             services.logout(request)
             messages.success(request, _("You have been signed out."), fail_silently=True)
             return redirect(django_settings.LOGIN_URL)
-        services.revoke(token, request=request, reason="revoked")
+        services.revoke(token, request=request)
         messages.success(request, _("The session was signed out."), fail_silently=True)
         return redirect("auth_token:sessions")
 
 
 @method_decorator(token_required, name="dispatch")
 class RevokeOthersView(View):
-    """POST only: end every other session of the user; device keys keep working."""
+    """POST only: end every other session and every device key of the user, as the API does."""
 
     def post(self, request):
-        count = services.logout_all(request.user, keep=request.token, devices=False, request=request)
+        count = services.logout_all(request.user, keep=request.token, devices=True, request=request)
         message = ngettext(
             "%(count)d other session was signed out.", "%(count)d other sessions were signed out.", count
         )

@@ -8,7 +8,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.contrib.messages import get_messages
 
 from auth_token.models import UserTokenTakeover
@@ -26,6 +26,10 @@ ROLES = {
     "staff": {"is_staff": True},
     "normal": {},
     "inactive": {"is_active": False},
+    # Rights that acting as the user would lend to an actor who lacks them.
+    "staff_with_change_user": {"is_staff": True},
+    "staff_in_editors_group": {"is_staff": True},
+    "staff_with_both": {"is_staff": True},
 }
 
 
@@ -39,8 +43,14 @@ def allow_nobody(*, actor, target):
 
 def make_user(role, username):
     user = UserFactory(username=username, **ROLES[role])
-    if role == "staff_with_permission":
+    if role in ("staff_with_permission", "staff_with_both"):
         user.user_permissions.add(Permission.objects.get(codename="takeover_user"))
+    if role in ("staff_with_change_user", "staff_with_both"):
+        user.user_permissions.add(Permission.objects.get(codename="change_user"))
+    if role == "staff_in_editors_group":
+        editors, _ = Group.objects.get_or_create(name="editors")
+        editors.permissions.add(Permission.objects.get(codename="change_user"))
+        user.groups.add(editors)
     return user
 
 
@@ -94,6 +104,14 @@ MATRIX = [
     ("staff_with_permission", "staff", ALLOWED),
     ("staff_with_permission", "normal", ALLOWED),
     ("staff_with_permission", "inactive", REFUSED),
+    # Issue 11, item 1: a target holding a permission the actor lacks would lend it to the actor.
+    ("staff_with_permission", "staff_with_change_user", REFUSED),
+    ("staff_with_permission", "staff_in_editors_group", REFUSED),
+    ("staff_with_permission", "staff_with_permission", ALLOWED),
+    ("staff_with_both", "staff_with_change_user", ALLOWED),
+    ("staff_with_both", "staff_in_editors_group", ALLOWED),
+    ("staff_with_both", "staff_with_permission", ALLOWED),
+    ("superuser", "staff_with_change_user", ALLOWED),
     ("staff", "self", REFUSED),
     ("staff", "superuser", REFUSED),
     ("staff", "staff", REFUSED),
@@ -150,6 +168,7 @@ def test_change_form__button_follows_matrix(actor_role, target_role, outcome):
         ("inactive", "An inactive user cannot be taken over."),
         ("superuser", "Only a superuser can take over a superuser."),
         ("staff", "You do not have permission to take over this user."),
+        ("staff_with_change_user", "This user has permissions that you do not have."),
     ],
 )
 def test_takeover_view__refusal_message(target_role, message):
@@ -350,3 +369,29 @@ def test_takeover_view__custom_permission(settings, actor_role, rule, target_rol
     else:
         assert response["Location"] == change_url(target)
         assert_no_takeover(client, token, actor)
+
+
+def test_takeover__cannot_escalate_to_superuser():
+    """Issue 11, item 1, replayed: a staff member whose only right is the takeover permission took
+    over a staff member with ``auth.change_user``, then, as them, ticked ``is_superuser`` on the
+    target's own account in the admin (the admin history blaming the target)."""
+    actor = make_user("staff_with_permission", "actor")
+    victim = make_user("staff_with_change_user", "victim")
+    client, token = logged_in(actor)
+
+    response = client.post(takeover_url(victim))
+
+    assert messages_of(response) == [("error", "This user has permissions that you do not have.")]
+    assert_no_takeover(client, token, actor)
+    form = {
+        "username": "victim",
+        "is_active": "on",
+        "is_staff": "on",
+        "is_superuser": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+    assert client.post(change_url(victim), form).status_code == 403  # the actor lacks change_user
+    victim.refresh_from_db()
+    actor.refresh_from_db()
+    assert not victim.is_superuser and not actor.is_superuser

@@ -359,8 +359,8 @@ def test_logout__unauthenticated(client):
 
 
 def test_logout__budget(client, alice_token, django_assert_num_queries):
-    # SELECT the token (with user and takeover); UPDATE it inactive.
-    with django_assert_num_queries(2):
+    # SELECT the token (with user and takeover); UPDATE it inactive; UPDATE its open takeovers.
+    with django_assert_num_queries(3):
         assert client.post("/api/logout/", **bearer(alice_token[1])).status_code == 204
 
 
@@ -411,9 +411,9 @@ def test_logout_all__during_takeover_403(client, alice, bob, alice_token):
 
 def test_logout_all__budget(client, alice, alice_token, django_assert_num_queries):
     issue_token(alice)
-    # SELECT the token; SAVEPOINT; SELECT ... FOR UPDATE the user's active tokens; UPDATE them;
-    # UPDATE the device keys; RELEASE.
-    with django_assert_num_queries(6):
+    # SELECT the token; SAVEPOINT; SELECT ... FOR UPDATE the device keys, then the other active
+    # tokens; UPDATE those tokens; UPDATE the device keys; RELEASE.
+    with django_assert_num_queries(7):
         assert post_json(client, "/api/logout-all/", **bearer(alice_token[1])).status_code == 204
 
 
@@ -568,8 +568,9 @@ def test_session_delete__other_token_during_takeover_403(client, alice, bob, ali
 
 def test_session_delete__budget(client, alice, alice_token, django_assert_num_queries):
     other = issue_token(alice)[0]
-    # SELECT the request's token; SELECT the one to revoke; UPDATE it inactive.
-    with django_assert_num_queries(3):
+    # SELECT the request's token; SELECT the one to revoke; UPDATE it inactive; UPDATE its open
+    # takeovers.
+    with django_assert_num_queries(4):
         assert client.delete(f"/api/sessions/{other.public_id}/", **bearer(alice_token[1])).status_code == 204
 
 

@@ -105,8 +105,9 @@ def test_register__during_takeover_403(client, alice, bob, alice_token):
 
 
 def test_register__budget(client, alice_header, django_assert_num_queries):
-    # SELECT the token; SELECT an existing key for (uuid, user); SAVEPOINT, INSERT, RELEASE.
-    with django_assert_num_queries(5):
+    # SELECT the token; SELECT an existing key for (uuid, user); SAVEPOINT, INSERT, RELEASE;
+    # SELECT ... FOR UPDATE the request's token, still active.
+    with django_assert_num_queries(6):
         assert post_json(client, "/api/devices/", {"uuid": PHONE}, **alice_header).status_code == 201
 
 
@@ -197,8 +198,8 @@ def test_delete__during_takeover_refused_without_writing(client, alice, bob, ali
 
 def test_delete__budget(client, alice, phone, alice_header, django_assert_num_queries):
     services.login_device(None, PHONE, phone[1])
-    # SELECT the request's token; SELECT the device; UPDATE it inactive; SELECT its active tokens;
-    # UPDATE the one token inactive (services.revoke, one per token).
+    # SELECT the request's token; SELECT the device; UPDATE it inactive; SELECT ... FOR UPDATE its
+    # active tokens; UPDATE them inactive (one query for all).
     with django_assert_num_queries(5):
         assert client.delete(f"/api/devices/{phone[0].pk}/", **alice_header).status_code == 204
 
@@ -328,8 +329,8 @@ def test_device_login__throttled(client, phone):
 
 def test_device_login__budget(client, phone, django_assert_num_queries):
     # SELECT the device key (with its user); UPDATE its last_login; SAVEPOINT, INSERT the token,
-    # RELEASE; UPDATE auth_user.last_login.
-    with django_assert_num_queries(6):
+    # RELEASE; UPDATE auth_user.last_login; SELECT ... FOR UPDATE the device, still active.
+    with django_assert_num_queries(7):
         response = post_json(client, "/api/devices/login/", {"uuid": PHONE, "device_token": phone[1]})
     assert response.status_code == 201
 

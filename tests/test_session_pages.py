@@ -190,11 +190,13 @@ def test_revoke__header_client_may_end_its_own_token(client, alice, alice_token,
     assert not is_active(token)
 
 
-def test_revoke_others__keeps_current_and_other_users(client, alice, bob):
+def test_revoke_others__keeps_current_and_other_users__ends_devices(client, alice, bob):
+    """Issue 11, item 7: "Sign out everywhere else" used to leave device keys working."""
     current = log_in(client)
     others = [issue_token(alice)[0], issue_token(alice, allowed_cookie=False)[0]]
     bobs, _ = issue_token(bob)
     device, _ = services.register_device(None, alice, uuid4())
+    bobs_device, _ = services.register_device(None, bob, uuid4())
 
     response = client.post(REVOKE_OTHERS)
 
@@ -203,7 +205,8 @@ def test_revoke_others__keeps_current_and_other_users(client, alice, bob):
     assert is_active(current)
     assert [is_active(token) for token in others] == [False, False]
     assert is_active(bobs)
-    assert DeviceKey.objects.get(pk=device.pk).is_active  # devices=False: device keys keep working
+    assert not DeviceKey.objects.get(pk=device.pk).is_active  # as the API's logout-all
+    assert DeviceKey.objects.get(pk=bobs_device.pk).is_active
     assert messages_of(response) == ["2 other sessions were signed out."]
     assert client.get("/me/").json()["user"] == "alice"
 
@@ -270,9 +273,10 @@ def test_sessions__query_budget(client, alice, django_assert_num_queries):
     for number in range(3):
         issue_token(alice, name=f"Device {number}")
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         # 1. The middleware's token lookup (select_related user and takeover); no renewal is due.
         # 2. The user's active tokens. Browser, OS and device type are parsed from the row, no query.
+        # 3. The user's active device keys.
         response = client.get(SESSIONS)
 
     assert response.status_code == 200

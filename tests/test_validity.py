@@ -3,7 +3,6 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from auth_token import services
 from auth_token.models import Token
 from tests.factories import UserFactory, issue_token, make_takeover
 
@@ -20,19 +19,6 @@ def test_password_change__ends_every_token(client, alice, alice_header):
     alice.save()
     assert whoami(client, alice_header) is None
     assert whoami(client, {"HTTP_AUTHORIZATION": f"Bearer {other_raw}"}) is None
-
-
-def test_password_change__update_session_auth_hash_keeps_current(client, alice, alice_token, alice_header):
-    token, _ = alice_token
-    _, other_raw = issue_token(alice)
-    request = client.get("/me/", **alice_header).wsgi_request
-    alice.set_password("new password")
-    alice.save()
-    services.update_session_auth_hash(request, alice)
-    assert whoami(client, alice_header) == "alice"
-    assert whoami(client, {"HTTP_AUTHORIZATION": f"Bearer {other_raw}"}) is None
-    token.refresh_from_db()
-    assert token.session_auth_hash == alice.get_session_auth_hash()
 
 
 def test_user__inactive(client, alice, alice_header):

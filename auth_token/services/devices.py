@@ -13,14 +13,16 @@ from django.utils import timezone
 
 from auth_token import keys, signals
 from auth_token.backends import normalize_device_uuid
-from auth_token.exceptions import DeviceKeyAlreadyExists, InvalidDeviceCredentials
+from auth_token.exceptions import DeviceKeyAlreadyExists, InvalidDeviceCredentials, SessionEnded
 from auth_token.models import DEVICE_UUID_LENGTH, DeviceKey, Token
-from auth_token.services.tokens import clean_user_agent, login, refuse_during_takeover, revoke
+from auth_token.reasons import RevokeReason
+from auth_token.services.tokens import clean_user_agent, end_tokens, login, refuse_during_takeover, revoke
 
 if TYPE_CHECKING:
     from uuid import UUID
 
     from django.contrib.auth.base_user import AbstractBaseUser
+    from django.db.models import QuerySet
     from django.http import HttpRequest
 
 DEVICE_BACKEND = "auth_token.backends.DeviceKeyBackend"
@@ -68,6 +70,11 @@ def register_device(
         if not DeviceKey.objects.filter(pk=existing.pk, is_active=False).update(**fields):
             raise DeviceKeyAlreadyExists
         device = DeviceKey.objects.get(pk=existing.pk)
+    token = getattr(request, "token", None)
+    if isinstance(token, Token) and not _still_active(Token.objects.filter(pk=token.pk)):
+        # Logged out everywhere (or revoked) while registering: logout_all missed this device.
+        DeviceKey.objects.filter(pk=device.pk).update(is_active=False)
+        raise SessionEnded
     signals.device_registered.send(sender=DeviceKey, request=request, device=device)
     return device, raw
 
@@ -86,7 +93,21 @@ def login_device(
         raise InvalidDeviceCredentials
     DeviceKey.objects.filter(pk=device.pk).update(last_login=timezone.now())
     options.setdefault("name", device.name)
-    return login(request, user, backend=DEVICE_BACKEND, allowed_cookie=False, device=device, **options)
+    token, raw = login(request, user, backend=DEVICE_BACKEND, allowed_cookie=False, device=device, **options)
+    if not _still_active(DeviceKey.objects.filter(pk=device.pk)):
+        # Deactivated (or logged out everywhere) while logging in: it missed this token.
+        revoke(token, request=request, reason=RevokeReason.DEVICE_DEACTIVATED)
+        raise InvalidDeviceCredentials
+    return token, raw
+
+
+def _still_active(rows: QuerySet) -> bool:
+    """Return whether the row is active once the writers that hold its lock have committed.
+
+    A locking read waits for them, and sees their commit even under REPEATABLE READ.
+    """
+    with transaction.atomic(savepoint=False):
+        return bool(list(rows.select_for_update().filter(is_active=True).values_list("pk", flat=True)))
 
 
 def deactivate_device(device: DeviceKey, *, request: HttpRequest | None = None) -> bool:
@@ -94,8 +115,7 @@ def deactivate_device(device: DeviceKey, *, request: HttpRequest | None = None) 
     refuse_during_takeover(request)
     deactivated = DeviceKey.objects.filter(pk=device.pk, is_active=True).update(is_active=False) == 1
     device.is_active = False
-    for token in Token.objects.filter(device=device, is_active=True):
-        revoke(token, request=request, reason="device_deactivated")
+    end_tokens(Token.objects.filter(device=device), RevokeReason.DEVICE_DEACTIVATED, request=request)
     return deactivated
 
 

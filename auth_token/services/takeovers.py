@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
@@ -22,6 +23,7 @@ from auth_token import signals
 from auth_token.conf import settings
 from auth_token.exceptions import TakeoverNotAllowed
 from auth_token.models import Token, UserTokenTakeover
+from auth_token.reasons import TakeoverEndReason
 from auth_token.resolver import get_state
 from auth_token.services.tokens import clean_user_agent, client_ip
 
@@ -30,25 +32,37 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
 PERMISSION = "auth_token.takeover_user"
-RELEASED, LOGOUT, PERMISSION_LOST, TARGET_CHANGED, TOKEN_REVOKED = (
-    "released",
-    "logout",
-    "permission",
-    "target_changed",
-    "token_revoked",
-)
+TOKEN_REVOKED = TakeoverEndReason.TOKEN_REVOKED
 
 
 def default_takeover_permission(*, actor: AbstractBaseUser, target: AbstractBaseUser) -> bool:
-    """Staff with the ``auth_token.takeover_user`` permission may take over."""
-    return actor.has_perm(PERMISSION)
+    """Staff with the ``auth_token.takeover_user`` permission, over users with no more rights.
+
+    Acting as a user who holds a permission or flag the actor lacks would lend it to the actor
+    (and Django's admin history would blame the target).
+    """
+    return actor.has_perm(PERMISSION) and not lends_privileges(actor=actor, target=target)
+
+
+def lends_privileges(*, actor: AbstractBaseUser, target: AbstractBaseUser) -> bool:
+    """Return whether ``target`` holds a flag or a permission (direct, by group or by backend) that
+    ``actor`` lacks."""
+    if getattr(actor, "is_superuser", False):
+        return False  # an active superuser holds every permission
+    for flag in ("is_staff", "is_superuser"):
+        if getattr(target, flag, False) and not getattr(actor, flag, False):
+            return True
+    if not hasattr(target, "get_all_permissions"):
+        return False
+    return not target.get_all_permissions() <= actor.get_all_permissions()
 
 
 def refusal(actor: AbstractBaseUser, target: AbstractBaseUser) -> str | None:
     """Return why ``actor`` may not take over ``target`` (None: allowed).
 
     The fixed rules (active staff, not oneself, an active target, a superuser target only for a
-    superuser) come first; ``TAKEOVER_PERMISSION`` replaces only the permission rule.
+    superuser) come first; ``TAKEOVER_PERMISSION`` replaces the rest: the permission, and the
+    target holding no right the actor lacks.
     """
     if actor.pk == target.pk:
         return _("You cannot take over yourself.")
@@ -59,9 +73,15 @@ def refusal(actor: AbstractBaseUser, target: AbstractBaseUser) -> str | None:
         return _("An inactive user cannot be taken over.")
     if getattr(target, "is_superuser", False) and not getattr(actor, "is_superuser", False):
         return _("Only a superuser can take over a superuser.")
-    rule = settings.TAKEOVER_PERMISSION or default_takeover_permission
-    check = import_string(rule) if isinstance(rule, str) else rule
-    if not check(actor=actor, target=target):
+    rule = settings.TAKEOVER_PERMISSION
+    if rule:
+        check = import_string(rule) if isinstance(rule, str) else rule
+        allowed = check(actor=actor, target=target)
+    else:
+        allowed = actor.has_perm(PERMISSION)
+        if allowed and lends_privileges(actor=actor, target=target):
+            return _("This user has permissions that you do not have.")
+    if not allowed:
         return _("You do not have permission to take over this user.")
     return None
 
@@ -112,7 +132,7 @@ def takeover(request: HttpRequest, user: AbstractBaseUser, *, reason: str = "") 
     return record
 
 
-def release_takeover(request: HttpRequest, *, reason: str = RELEASED) -> bool:
+def release_takeover(request: HttpRequest, *, reason: str = TakeoverEndReason.RELEASED) -> bool:
     """End the request's takeover; always possible, even if the user taken over is gone."""
     token = getattr(request, "token", None)
     if not isinstance(token, Token) or token.active_takeover_id is None:
@@ -156,22 +176,54 @@ def recheck_takeover(token: Token, *, request: HttpRequest | None = None) -> boo
         and constant_time_compare(record.session_auth_hash, target.get_session_auth_hash())
     )
     if not target_unchanged:
-        end_takeover(token, TARGET_CHANGED, request=request)
+        end_takeover(token, TakeoverEndReason.TARGET_CHANGED, request=request)
         return False
     actor = get_user_model()._default_manager.get(pk=token.user_id)
     if refusal(actor, target):
-        end_takeover(token, PERMISSION_LOST, request=request)
+        end_takeover(token, TakeoverEndReason.PERMISSION, request=request)
         return False
     return True
 
 
-def recheck_takeovers_of(actor_ids: Any) -> None:
-    """Re-apply the rule to the active takeovers of these actors (their groups or permissions changed)."""
+def recheck_takeovers_of(user_ids: Any) -> None:
+    """Re-apply the rule to the active takeovers by or of these users (their rights changed)."""
+    user_ids = list(user_ids)
     tokens = Token.objects.select_related("active_takeover__user").filter(
-        user_id__in=list(actor_ids), active_takeover__isnull=False
+        Q(user_id__in=user_ids) | Q(active_takeover__user_id__in=user_ids), active_takeover__isnull=False
     )
     for token in tokens:
         recheck_takeover(token)
+
+
+def end_takeovers_of_changed_target(user: AbstractBaseUser, *, request: HttpRequest | None = None) -> None:
+    """End the takeovers of ``user`` begun before their password changed."""
+    tokens = Token.objects.select_related("active_takeover").filter(active_takeover__user=user)
+    for token in tokens:
+        if not constant_time_compare(token.active_takeover.session_auth_hash, user.get_session_auth_hash()):
+            end_takeover(token, TakeoverEndReason.TARGET_CHANGED, request=request)
+
+
+def close_takeovers_of_stale_tokens(token_ids: list[int]) -> int:
+    """Close the takeovers still open on these ended or expired tokens (before ``cleartokens``
+    deletes them); an expired token's ends when the token expired. Return how many."""
+    now = timezone.now()
+    records = list(
+        UserTokenTakeover.objects.select_related("token").filter(token_id__in=token_ids, is_active=True)
+    )
+    for record in records:
+        token = record.token
+        if token.is_active and token.expires_at <= now:
+            record.ended_at, record.end_reason = token.expires_at, TakeoverEndReason.EXPIRED
+        else:
+            record.ended_at, record.end_reason = now, TakeoverEndReason.TOKEN_REVOKED
+        record.is_active = False
+        UserTokenTakeover.objects.filter(pk=record.pk, is_active=True).update(
+            is_active=False, ended_at=record.ended_at, end_reason=record.end_reason
+        )
+        signals.takeover_ended.send(
+            sender=UserTokenTakeover, request=None, takeover=record, reason=record.end_reason
+        )
+    return len(records)
 
 
 def _act_as(request: HttpRequest, token: Token, user: AbstractBaseUser) -> None:
@@ -186,6 +238,6 @@ async def atakeover(request: HttpRequest, user: AbstractBaseUser, *, reason: str
     return await sync_to_async(takeover)(request, user, reason=reason)
 
 
-async def arelease_takeover(request: HttpRequest, *, reason: str = RELEASED) -> bool:
+async def arelease_takeover(request: HttpRequest, *, reason: str = TakeoverEndReason.RELEASED) -> bool:
     """See release_takeover()."""
     return await sync_to_async(release_takeover)(request, reason=reason)

@@ -6,6 +6,7 @@ import ipaddress
 import logging
 from collections.abc import Iterable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,12 +23,13 @@ from auth_token import cache as token_cache
 from auth_token import keys, signals
 from auth_token.conf import settings
 from auth_token.exceptions import TakeoverActive
-from auth_token.models import USER_AGENT_LENGTH, AnonymousToken, DeviceKey, Token
-from auth_token.resolver import RequestState, get_state
+from auth_token.models import USER_AGENT_LENGTH, AnonymousToken, DeviceKey, Token, UserTokenTakeover
+from auth_token.reasons import RevokeReason, TakeoverEndReason, takeover_end_reason
+from auth_token.resolver import RequestState, get_state, session_hash_is_valid
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
-    from django.db.models import Model
+    from django.db.models import Model, QuerySet
     from django.http import HttpRequest
 
 logger = logging.getLogger(__name__)
@@ -52,34 +54,24 @@ def login(
     middleware sets the cookie and the request's previous cookie token is revoked.
     """
     refuse_during_takeover(request)
-    raw = keys.generate()
-    now = timezone.now()
-    token = Token(
-        key=keys.digest(raw),
-        user=user,
+    token, raw = _new_token(
+        request,
+        user,
         name=name or "",
         auth_slug=auth_slug or "",
         backend=_backend_path(user, backend),
         expiration=expiration,
-        created_at=now,
-        last_access=now,
-        expires_at=expiry(now, now, expiration),
         allowed_cookie=allowed_cookie,
         allowed_header=allowed_header,
         device=device,
-        ip=client_ip(request),
-        user_agent=clean_user_agent(request),
-        session_auth_hash=user.get_session_auth_hash() if hasattr(user, "get_session_auth_hash") else "",
     )
-    evicted = _insert_within_limit(token, related_objs)
-    for old in evicted:
-        _send_revoked(old, request, "limit")
+    _insert_within_limit(token, related_objs, request)
     state = get_state(request)
     sets_cookie = state is not None and allowed_cookie and settings.COOKIE
     if sets_cookie:
         previous = state.get_token()
         if isinstance(previous, Token) and previous.is_from_cookie:
-            revoke(previous, request=request, reason="replaced")
+            revoke(previous, request=request, reason=RevokeReason.REPLACED)
         rotate_token(request)
     if request is not None:
         _cycle_session(request, user)
@@ -93,6 +85,24 @@ def login(
     if not in_service(state):
         with service_call(state):
             user_logged_in.send(sender=user.__class__, request=request, user=user)
+    return token, raw
+
+
+def _new_token(request: HttpRequest | None, user: AbstractBaseUser, **fields: Any) -> tuple[Token, str]:
+    """Return an unsaved token of ``user`` and its raw value."""
+    raw = keys.generate()
+    now = timezone.now()
+    token = Token(
+        key=keys.digest(raw),
+        user=user,
+        created_at=now,
+        last_access=now,
+        expires_at=expiry(now, now, fields["expiration"]),
+        ip=client_ip(request),
+        user_agent=clean_user_agent(request),
+        session_auth_hash=user.get_session_auth_hash() if hasattr(user, "get_session_auth_hash") else "",
+        **fields,
+    )
     return token, raw
 
 
@@ -119,16 +129,16 @@ def logout(request: HttpRequest) -> None:
 
     During a takeover it ends the takeover only; a second logout ends the token.
     """
-    from auth_token.services.takeovers import LOGOUT, release_takeover
+    from auth_token.services.takeovers import release_takeover
 
     state = get_state(request)
     token = state.get_token() if state is not None else getattr(request, "token", None)
     if isinstance(token, Token) and token.active_takeover_id is not None:
-        release_takeover(request, reason=LOGOUT)
+        release_takeover(request, reason=TakeoverEndReason.LOGOUT)
         return
     user = token.user if isinstance(token, Token) else None
     if isinstance(token, Token):
-        revoke(token, request=request, reason="logout")
+        revoke(token, request=request, reason=RevokeReason.LOGOUT)
     if not in_service(state):
         with service_call(state):
             user_logged_out.send(sender=user.__class__, request=request, user=user)
@@ -154,39 +164,114 @@ def logout_all(
     With ``devices``, the user's device keys are deactivated too.
     """
     refuse_during_takeover(request)
+    others = Token.objects.filter(user=user).exclude(pk=keep.pk if keep is not None else None)
     with transaction.atomic():
-        tokens = list(
-            Token.objects.select_for_update()
-            .filter(user=user, is_active=True)
-            .exclude(pk=keep.pk if keep is not None else None)
-        )
-        Token.objects.filter(pk__in=[token.pk for token in tokens]).update(is_active=False)
+        if devices:
+            # Lock the devices, then the tokens, before changing either: a device login or
+            # registration racing this re-checks its row after writing (devices.py), and these
+            # locks make that re-check wait for this commit.
+            list(DeviceKey.objects.select_for_update().filter(user=user, is_active=True).values_list("pk"))
+        ended = _end_tokens(others, RevokeReason.LOGOUT_ALL)
         if devices:
             DeviceKey.objects.filter(user=user, is_active=True).update(is_active=False)
-        token_cache.invalidate_tokens([token.key for token in tokens])
-    for token in tokens:
-        token.is_active = False
-        _send_revoked(token, request, "logout_all")
-    return len(tokens)
+    _announce_ended(ended, request)
+    return len(ended.tokens)
 
 
-def revoke(token: Token, *, request: HttpRequest | None = None, reason: str = "revoked") -> bool:
-    """Deactivate ``token``; return whether this call did it (False if it already was).
+def revoke(token: Token, *, request: HttpRequest | None = None, reason: str = RevokeReason.REVOKED) -> bool:
+    """Deactivate ``token`` and end its takeover; return whether this call did it.
 
     During a takeover, a request may end its own token only.
     """
     if token.pk != getattr(getattr(request, "token", None), "pk", None):
         refuse_during_takeover(request)
-    revoked = Token.objects.filter(pk=token.pk, is_active=True).update(is_active=False) == 1
+    # The token row first: a takeover left open by a crash in between is closed by cleartokens,
+    # while a closed takeover still named by an active token would be acted on.
+    revoked = Token.objects.filter(pk=token.pk, is_active=True).update(is_active=False, active_takeover=None)
     token.is_active = False
-    if revoked:
-        token_cache.invalidate_tokens([token.key])
-        if token.active_takeover_id is not None:
-            from auth_token.services.takeovers import TOKEN_REVOKED, end_takeover
+    if not revoked:
+        return False
+    token.active_takeover = None
+    token_cache.invalidate_tokens([token.key])
+    _announce_ended(_Ended([token], reason, _close_takeovers([token.pk], reason)), request)
+    return True
 
-            end_takeover(token, TOKEN_REVOKED, request=request)
-        _send_revoked(token, request, reason)
-    return revoked
+
+def end_tokens(tokens: QuerySet[Token], reason: str, *, request: HttpRequest | None = None) -> list[Token]:
+    """End the active tokens among ``tokens``, and their takeovers; return the tokens this call ended.
+
+    ``token_revoked`` is sent once per token, ``takeover_ended`` once per takeover.
+    """
+    ended = _end_tokens(tokens, reason)
+    _announce_ended(ended, request)
+    return ended.tokens
+
+
+@dataclass
+class _Ended:
+    tokens: list[Token]
+    reason: str
+    takeovers: list[UserTokenTakeover]
+
+
+def _end_tokens(tokens: QuerySet[Token], reason: str) -> _Ended:
+    """Deactivate the active rows of ``tokens`` and close their takeovers, in one transaction.
+
+    The rows are locked first, so each is ended (and announced) by exactly one caller.
+    """
+    with transaction.atomic(savepoint=False):
+        rows = list(tokens.select_for_update().filter(is_active=True))
+        ids = [token.pk for token in rows]
+        takeovers = []
+        if ids:
+            Token.objects.filter(pk__in=ids).update(is_active=False, active_takeover=None)
+            token_cache.invalidate_tokens([token.key for token in rows])
+            if any(token.active_takeover_id is not None for token in rows):
+                takeovers = _close_takeovers(ids, reason)
+    for token in rows:
+        token.is_active = False
+        token.active_takeover = None
+    return _Ended(rows, reason, takeovers)
+
+
+def _close_takeovers(token_ids: list[int], reason: str) -> list[UserTokenTakeover]:
+    """Close the open takeovers of these ended tokens; return them."""
+    now = timezone.now()
+    end_reason = takeover_end_reason(reason)
+    open_takeovers = UserTokenTakeover.objects.filter(token_id__in=token_ids, is_active=True)
+    if not open_takeovers.update(is_active=False, ended_at=now, end_reason=end_reason):
+        return []
+    return list(UserTokenTakeover.objects.filter(token_id__in=token_ids, ended_at=now, end_reason=end_reason))
+
+
+def _announce_ended(ended: _Ended, request: HttpRequest | None) -> None:
+    for token in ended.tokens:
+        signals.token_revoked.send(sender=Token, request=request, token=token, reason=ended.reason)
+    end_reason = takeover_end_reason(ended.reason)
+    for record in ended.takeovers:
+        signals.takeover_ended.send(
+            sender=UserTokenTakeover, request=request, takeover=record, reason=end_reason
+        )
+
+
+def end_stale_sessions(user: AbstractBaseUser, *, request: HttpRequest | None = None) -> int:
+    """End what a password change of ``user`` invalidated; return how many tokens ended.
+
+    Their tokens and device keys signed with another password, and takeovers of them begun before
+    it. Without this they would stop working but stay listed as active.
+    """
+    if not hasattr(user, "get_session_auth_hash"):
+        return 0
+    stale = _signed_with_another_password(Token, user)
+    if stale:
+        stale = end_tokens(Token.objects.filter(pk__in=stale), RevokeReason.PASSWORD_CHANGED, request=request)
+    devices = _signed_with_another_password(DeviceKey, user)
+    if devices:
+        DeviceKey.objects.filter(pk__in=devices).update(is_active=False)
+    from auth_token.services.takeovers import end_takeovers_of_changed_target
+
+    end_takeovers_of_changed_target(user, request=request)
+    return len(stale)
 
 
 def import_legacy_tokens(pairs: Iterable[tuple[str, AbstractBaseUser]], *, backend: str) -> int:
@@ -223,25 +308,31 @@ def is_renewal_due(token: Token) -> bool:
     return token.last_access < timezone.now() - timedelta(seconds=settings.RENEWAL_INTERVAL)
 
 
-def renew_if_due(request: HttpRequest) -> bool:
+def renew_if_due(request: HttpRequest, *, extend: bool = True) -> bool:
     """Slide the expiry of the request's token, at most once per RENEWAL_INTERVAL.
 
-    One conditional UPDATE that can never revive a revoked or expired token. Return whether it
-    renewed.
+    One conditional UPDATE that can never revive a revoked or expired token; return whether it
+    renewed. An active takeover is re-checked by the full rule at the same pace. Without
+    ``extend`` (a renewal-exempt request) the expiry stays put, but a takeover is still re-checked:
+    a client header must not keep a takeover alive that the rule has ended.
     """
     state = get_state(request)
     token = state.token if state is not None else None
     if not isinstance(token, Token) or not is_renewal_due(token):
         return False
-    if token.active_takeover_id is not None:
+    takeover = token.active_takeover_id is not None
+    if not (extend or takeover):
+        return False
+    if takeover:
         from auth_token.services.takeovers import recheck_takeover
 
-        # The full rule (a custom TAKEOVER_PERMISSION included) runs here, once per interval.
         if not recheck_takeover(token, request=request):
             request.user = token.user
             state.set_token(token, token.user)
     now = timezone.now()
-    expires_at = expiry(now, token.created_at, token.expiration)
+    changes = {"last_access": now}
+    if extend:
+        changes["expires_at"] = expiry(now, token.created_at, token.expiration)
     try:
         renewed = (
             Token.objects.filter(
@@ -249,16 +340,21 @@ def renew_if_due(request: HttpRequest) -> bool:
                 is_active=True,
                 expires_at__gt=now,
                 last_access__lt=now - timedelta(seconds=settings.RENEWAL_INTERVAL),
-            ).update(last_access=now, expires_at=expires_at)
+            ).update(**changes)
             == 1
         )
     except DatabaseError:
         # E.g. a serialization failure under REPEATABLE READ: the next request tries again.
         logger.warning("Could not renew token %s", token.public_id, exc_info=True)
         return False
-    if renewed:
-        _renewed(request, token, now, expires_at)
-    return renewed
+    if not renewed:
+        return False
+    if not extend:
+        token.last_access = now
+        token_cache.invalidate_tokens([token.key])
+        return False
+    _renewed(request, token, now, changes["expires_at"])
+    return True
 
 
 def renew(request: HttpRequest) -> Token:
@@ -283,20 +379,51 @@ def _renewed(request: HttpRequest, token: Token, now: datetime, expires_at: date
     signals.token_renewed.send(sender=Token, request=request, token=token)
 
 
-def update_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> None:
-    """Keep the request's token valid after ``user`` changed their own password.
+def _signed_with_another_password(model: type[Token | DeviceKey], user: AbstractBaseUser) -> list[int]:
+    rows = model.objects.filter(user=user, is_active=True).values_list("pk", "session_auth_hash")
+    return [pk for pk, stored in rows if not session_hash_is_valid(stored, user)]
 
-    Every other token and device key of the user stops working.
+
+def update_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> tuple[Token, str] | None:
+    """Keep ``user`` signed in on this request after they changed their own password.
+
+    The request's token is replaced by a new one (a stolen copy of the old one stops working, as
+    Django's ``update_session_auth_hash`` cycles the session key); return it with its raw value,
+    which a project's API view hands to its header client. A cookie token's cookie is re-set.
+    Every other token and device key of the user ends. Return None when the request has no token
+    of ``user``.
     """
     refuse_during_takeover(request)
-    token = getattr(request, "token", None)
+    state = get_state(request)
+    token = state.get_token() if state is not None else getattr(request, "token", None)
+    end_stale_sessions(user, request=request)
     if not isinstance(token, Token) or token.user_id != user.pk:
-        return
-    new_hash = user.get_session_auth_hash()
-    Token.objects.filter(pk=token.pk, is_active=True).update(session_auth_hash=new_hash)
-    token_cache.invalidate_tokens([token.key])
-    token.session_auth_hash = new_hash
-    token.user = user
+        return None
+    revoke(token, request=request, reason=RevokeReason.PASSWORD_CHANGED)
+    new, raw = _new_token(
+        request,
+        user,
+        name=token.name,
+        auth_slug=token.auth_slug,
+        backend=token.backend,
+        expiration=token.expiration,
+        allowed_cookie=token.allowed_cookie,
+        allowed_header=token.allowed_header,
+        device=token.device,
+    )
+    related = [obj.content_object for obj in token.related_objects.all()]
+    _insert_within_limit(new, [obj for obj in related if obj is not None], request)
+    new.source = token.source
+    session = getattr(request, "session", None)
+    if session is not None and not session.is_empty():
+        session.cycle_key()
+    request.user = user
+    request.token = new
+    if state is not None:
+        state.set_token(new, user)
+        state.issued = (new, raw) if token.is_from_cookie else None
+    signals.token_created.send(sender=Token, request=request, token=new)
+    return new, raw
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -357,8 +484,8 @@ def _backend_path(user: AbstractBaseUser, backend: str | None) -> str:
     )
 
 
-def _insert_within_limit(token: Token, related_objs: Iterable[Model]) -> list[Token]:
-    """Insert ``token`` and evict the user's oldest tokens over MAX_TOKENS_PER_USER.
+def _insert_within_limit(token: Token, related_objs: Iterable[Model], request: HttpRequest | None) -> None:
+    """Insert ``token`` and end the user's oldest tokens over MAX_TOKENS_PER_USER.
 
     The user row lock serialises concurrent logins of one user; the locking read of the ids sees
     rows committed by them even under REPEATABLE READ.
@@ -380,7 +507,7 @@ def _insert_within_limit(token: Token, related_objs: Iterable[Model]) -> list[To
         if related:
             token.related_objects.model.objects.bulk_create(related)
         if not limit:
-            return []
+            return
         ids = list(
             Token.objects.select_for_update()
             .filter(user=user, is_active=True, expires_at__gt=token.created_at)
@@ -388,12 +515,8 @@ def _insert_within_limit(token: Token, related_objs: Iterable[Model]) -> list[To
             .values_list("pk", flat=True)
         )
         # Explicit ids: MariaDB rejects LIMIT inside IN (subquery).
-        evicted = list(Token.objects.filter(pk__in=ids[limit:]))
-        Token.objects.filter(pk__in=[old.pk for old in evicted]).update(is_active=False)
-        token_cache.invalidate_tokens([old.key for old in evicted])
-    for old in evicted:
-        old.is_active = False
-    return evicted
+        evicted = _end_tokens(Token.objects.filter(pk__in=ids[limit:]), RevokeReason.LIMIT)
+    _announce_ended(evicted, request)
 
 
 def _cycle_session(request: HttpRequest, user: AbstractBaseUser) -> None:
@@ -407,13 +530,14 @@ def _cycle_session(request: HttpRequest, user: AbstractBaseUser) -> None:
 
 
 def refuse_during_takeover(request: HttpRequest | None) -> None:
-    token = getattr(request, "token", None)
+    """Raise ``TakeoverActive`` when the request acts under a takeover (before anything is written)."""
+    refuse_for_token(getattr(request, "token", None))
+
+
+def refuse_for_token(token: Token | AnonymousToken | None) -> None:
+    """See refuse_during_takeover(), for code that holds the request's token but not the request."""
     if getattr(token, "active_takeover_id", None) is not None:
         raise TakeoverActive
-
-
-def _send_revoked(token: Token, request: HttpRequest | None, reason: str) -> None:
-    signals.token_revoked.send(sender=Token, request=request, token=token, reason=reason)
 
 
 async def alogin(request: HttpRequest | None, user: AbstractBaseUser, **options) -> tuple[Token, str]:
@@ -431,7 +555,9 @@ async def alogout_all(user: AbstractBaseUser, **options: Any) -> int:
     return await sync_to_async(logout_all)(user, **options)
 
 
-async def arevoke(token: Token, *, request: HttpRequest | None = None, reason: str = "revoked") -> bool:
+async def arevoke(
+    token: Token, *, request: HttpRequest | None = None, reason: str = RevokeReason.REVOKED
+) -> bool:
     """See revoke()."""
     return await sync_to_async(revoke)(token, request=request, reason=reason)
 
@@ -441,6 +567,6 @@ async def arenew(request: HttpRequest) -> Token:
     return await sync_to_async(renew)(request)
 
 
-async def aupdate_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> None:
+async def aupdate_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> tuple[Token, str] | None:
     """See update_session_auth_hash()."""
-    await sync_to_async(update_session_auth_hash)(request, user)
+    return await sync_to_async(update_session_auth_hash)(request, user)

@@ -14,7 +14,7 @@ from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 
 from auth_token.conf import settings
 from auth_token.models import COOKIE, Token
-from auth_token.resolver import RequestState, get_state
+from auth_token.resolver import RequestState, get_state, was_issued
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -49,8 +49,9 @@ class TokenAuthentication(BaseAuthentication):
             return None
         token = state.get_token()
         if not isinstance(token, Token):
-            if getattr(state.credential, "legacy", False):
+            if state.credential.legacy and not was_issued(state.credential):
                 # A DRF authtoken key that was not imported: DRF's own class may still know it.
+                # One that was, and has ended, is refused here, before DRF's class can accept it.
                 return None
             setattr(django_request, INVALID_CREDENTIAL_ATTRIBUTE, True)
             raise AuthenticationFailed(INVALID_TOKEN, code="invalid_token")

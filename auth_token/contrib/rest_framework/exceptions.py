@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
-from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.exceptions import APIException, AuthenticationFailed, PermissionDenied
 
-from auth_token.exceptions import DeviceKeyAlreadyExists, TakeoverActive
+from auth_token.exceptions import DeviceKeyAlreadyExists, SessionEnded, TakeoverActive
 
 
 class TakeoverActiveError(PermissionDenied):
@@ -35,4 +35,6 @@ def to_api_exception(exc: Exception) -> Exception:
         return TakeoverActiveError()
     if isinstance(exc, DeviceKeyAlreadyExists):
         return DeviceKeyConflict()
+    if isinstance(exc, SessionEnded):
+        return AuthenticationFailed(_("Invalid or expired token."), code="invalid_token")
     return exc

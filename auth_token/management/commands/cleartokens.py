@@ -2,8 +2,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils import timezone
 
+from auth_token import services
 from auth_token.cache import invalidate_tokens
-from auth_token.models import Token, UserTokenTakeover
+from auth_token.contrib.rest_framework.legacy import retire_drf_keys
+from auth_token.models import Token
 
 
 class Command(BaseCommand):
@@ -24,15 +26,15 @@ class Command(BaseCommand):
         deleted = 0
         while True:
             # Fetch ids, then delete by id: sliced deletes and LIMIT subqueries fail on MariaDB.
-            rows = list(stale.order_by("pk").values_list("pk", "key")[:batch_size])
+            rows = list(stale.order_by("pk").values_list("pk", "key", "user_id")[:batch_size])
             if not rows:
                 break
-            ids = [pk for pk, _ in rows]
-            invalidate_tokens([key for _, key in rows])
+            ids = [pk for pk, _, _ in rows]
+            invalidate_tokens([key for _, key, _ in rows])
+            # An imported DRF key must not work again through DRF's class once its token is gone.
+            retire_drf_keys([(key, user_id) for _, key, user_id in rows])
             # A takeover outlives its token as an audit record, but no longer as an active one.
-            UserTokenTakeover.objects.filter(token_id__in=ids, is_active=True).update(
-                is_active=False, ended_at=timezone.now(), end_reason="token_revoked"
-            )
+            services.close_takeovers_of_stale_tokens(ids)
             Token.objects.filter(pk__in=ids).delete()
             deleted += len(ids)
             if progress:
