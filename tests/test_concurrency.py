@@ -7,10 +7,16 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connections
+from django.test import RequestFactory
 from django.utils import timezone
 
 from auth_token import services
-from auth_token.exceptions import DeviceKeyAlreadyExists, TakeoverNotAllowed
+from auth_token.exceptions import (
+    DeviceKeyAlreadyExists,
+    InvalidDeviceCredentials,
+    SessionEnded,
+    TakeoverNotAllowed,
+)
 from auth_token.models import DeviceKey, Token, UserTokenTakeover
 from auth_token.test import Client
 from tests.conftest import server_database
@@ -170,3 +176,42 @@ def test_concurrent_takeover_and_release__consistent(round_):
     active = list(UserTokenTakeover.objects.filter(is_active=True))
     assert len(active) <= 1
     assert token.active_takeover_id == (active[0].pk if active else None)
+
+
+# Issue 11, item 7: a device login or registration racing the end of the device or the session.
+
+
+@pytest.mark.parametrize("round_", range(5))
+@pytest.mark.parametrize("end", ["logout_all", "deactivate_device"])
+def test_device_login_racing_its_end__nothing_survives(round_, end):
+    alice = UserFactory(username="alice")
+    device, secret = services.register_device(None, alice, "phone")
+
+    def log_in():
+        with contextlib.suppress(InvalidDeviceCredentials):
+            services.login_device(None, "phone", secret)
+
+    ending = (
+        (lambda: services.logout_all(alice))
+        if end == "logout_all"
+        else (lambda: services.deactivate_device(device))
+    )
+    run_together(log_in, log_in, ending)
+    assert not DeviceKey.objects.filter(is_active=True).exists()
+    assert not Token.objects.filter(user=alice, is_active=True).exists()
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_registration_racing_logout_all__no_device_survives(round_):
+    alice = UserFactory(username="alice")
+    token, _ = issue_token(alice)
+    request = RequestFactory().post("/")
+    request.token = token
+
+    def register():
+        with contextlib.suppress(SessionEnded):
+            services.register_device(request, alice, "phone")
+
+    run_together(register, lambda: services.logout_all(alice))
+    assert not DeviceKey.objects.filter(is_active=True).exists()
+    assert not Token.objects.filter(user=alice, is_active=True).exists()

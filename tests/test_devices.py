@@ -1,10 +1,12 @@
+import json
 import uuid
 
 import pytest
 from django.contrib.auth import user_login_failed
+from django.db.models.signals import post_save
 
 from auth_token import keys, services, signals
-from auth_token.exceptions import DeviceKeyAlreadyExists, InvalidDeviceCredentials
+from auth_token.exceptions import DeviceKeyAlreadyExists, InvalidDeviceCredentials, SessionEnded
 from auth_token.models import DeviceKey, Token
 from tests.factories import issue_token
 
@@ -157,3 +159,67 @@ def test_register__needs_the_device_backend(alice, settings):
     with pytest.raises(ImproperlyConfigured, match="DeviceKeyBackend"):
         services.register_device(None, alice, PHONE)
     assert not DeviceKey.objects.exists()
+
+
+# --- Issue 11, item 7: a device login or registration racing the end of the device or session ---
+
+
+@pytest.fixture
+def meanwhile():
+    """Run ``action`` at the moment a racing writer would land: right after our write."""
+    connected = []
+
+    def run(signal, action, sender=None):
+        def receiver(**kwargs):
+            signal.disconnect(receiver, sender=sender)
+            action()
+
+        signal.connect(receiver, sender=sender, weak=False)
+        connected.append((signal, receiver, sender))
+
+    yield run
+    for signal, receiver, sender in connected:
+        signal.disconnect(receiver, sender=sender)
+
+
+@pytest.mark.parametrize(
+    "end",
+    [lambda device: services.deactivate_device(device), lambda device: services.logout_all(device.user)],
+    ids=["deactivate_device", "logout_all"],
+)
+def test_login_device__device_ended_meanwhile(phone, meanwhile, end):
+    """Replays the race: the device ended after the backend accepted it, before the token was
+    inserted; the token used to work for its whole life (the lookup never checks the device)."""
+    device, secret = phone
+    meanwhile(signals.token_created, lambda: end(device))
+
+    with pytest.raises(InvalidDeviceCredentials):
+        services.login_device(None, PHONE, secret)
+
+    assert not Token.objects.filter(is_active=True).exists()
+
+
+def test_register__session_ended_meanwhile(client, alice, alice_token, alice_header, meanwhile):
+    """Replays the race: a request authenticated just before "log out everywhere" registered a
+    device that outlived it."""
+    meanwhile(post_save, lambda: services.logout_all(alice), sender=DeviceKey)
+
+    response = client.post(
+        "/api/devices/", json.dumps({"uuid": PHONE}), content_type="application/json", **alice_header
+    )
+
+    assert response.status_code == 401
+    assert not DeviceKey.objects.filter(is_active=True).exists()
+    assert not Token.objects.filter(is_active=True).exists()
+
+
+def test_register__reactivation_with_session_ended_meanwhile(alice, alice_token, meanwhile, client):
+    device, _ = services.register_device(None, alice, PHONE)
+    services.deactivate_device(device)
+    request = client.get("/me/", HTTP_AUTHORIZATION=f"Bearer {alice_token[1]}").wsgi_request
+    services.revoke(alice_token[0])
+
+    with pytest.raises(SessionEnded):
+        services.register_device(request, alice, PHONE)
+
+    assert not DeviceKey.objects.get().is_active

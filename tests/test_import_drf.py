@@ -1,12 +1,14 @@
 """Moving from DRF's authtoken: imported keys keep working under the legacy scheme, and only there."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from rest_framework.authtoken.models import Token as DrfToken
 
-from auth_token import keys
+from auth_token import keys, services
 from auth_token.models import Token
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +119,63 @@ def test_legacy_header__password_change_ends_it(client, alice, drf_keys, legacy)
     alice.set_password("changed")
     alice.save()
     assert client.get("/me/", HTTP_AUTHORIZATION=f"Token {drf_keys['alice']}").json()["user"] is None
+
+
+# --- Issue 11, item 6: an ended imported key must not come back through DRF's own class ---------
+
+
+def drf_view(client, key):
+    """A request to a view with our class first and DRF's after it, as the migration guide says."""
+    return client.get("/drf-migration/", HTTP_AUTHORIZATION=f"Token {key}")
+
+
+def imported_token(key):
+    return Token.objects.get(key=keys.legacy_digest(key))
+
+
+@pytest.mark.parametrize(
+    "end",
+    [
+        lambda client, key, alice: services.revoke(imported_token(key)),
+        lambda client, key, alice: client.post("/api/logout/", HTTP_AUTHORIZATION=f"Token {key}"),
+        lambda client, key, alice: services.logout_all(alice),
+        lambda client, key, alice: (alice.set_password("changed"), alice.save()),
+    ],
+    ids=["revoke", "logout", "logout_all", "password"],
+)
+def test_legacy_key__ended_is_refused_before_drf(client, alice, drf_keys, legacy, end):
+    """Replays the attack: the old key kept working through DRF's class after the token ended."""
+    import_drf()
+    key = drf_keys["alice"]
+    assert drf_view(client, key).json() == {"user": "alice"}
+
+    end(client, key, alice)
+
+    response = drf_view(client, key)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
+    assert not DrfToken.objects.filter(user=alice).exists()  # retired: cleartokens cannot revive it
+    call_command("cleartokens", stdout=io.StringIO())
+    assert drf_view(client, key).status_code == 401
+
+
+def test_legacy_key__expired_then_cleared_is_refused(client, alice, drf_keys, legacy):
+    import_drf()
+    key = drf_keys["alice"]
+    Token.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert drf_view(client, key).status_code == 401
+    call_command("cleartokens", stdout=io.StringIO())
+    assert not Token.objects.exists()
+    assert drf_view(client, key).status_code == 401
+
+
+def test_legacy_key__not_imported_still_works_with_drf(client, drf_keys, legacy):
+    """Keys DRF created during the move are DRF's: our class leaves them to it."""
+    assert drf_view(client, drf_keys["bob"]).json() == {"user": "bob"}
+
+
+def test_legacy_key__other_users_drf_rows_stay(client, alice, bob, drf_keys, legacy):
+    import_drf()
+    services.revoke(imported_token(drf_keys["alice"]))
+    assert DrfToken.objects.filter(user=bob).exists()
+    assert drf_view(client, drf_keys["bob"]).json() == {"user": "bob"}

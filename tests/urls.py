@@ -18,4 +18,5 @@ urlpatterns = [
     path("django-login/", views.django_login),
     path("django-logout/", views.django_logout),
     path("django-password/", views.django_password_change),
+    path("drf-migration/", views.DrfMigrationView.as_view()),
 ]

@@ -4,8 +4,13 @@ from django.contrib.auth import authenticate, update_session_auth_hash
 from django.contrib.auth import login as django_login_function
 from django.contrib.auth import logout as django_logout_function
 from django.http import HttpResponse, JsonResponse
+from rest_framework.authentication import TokenAuthentication as DrfTokenAuthentication
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from auth_token import services
+from auth_token.contrib.rest_framework.authentication import TokenAuthentication
 from auth_token.decorators import renewal_exempt, token_required
 
 
@@ -73,3 +78,13 @@ def renew(request):
 def logout(request):
     services.logout(request)
     return HttpResponse(status=204)
+
+
+class DrfMigrationView(APIView):
+    """A project's view during a move from DRF's authtoken, set up as the migration guide says."""
+
+    authentication_classes = (TokenAuthentication, DrfTokenAuthentication)
+    permission_classes = (IsAuthenticated,)
+
+    def get(self, request):
+        return Response({"user": request.user.get_username()})
