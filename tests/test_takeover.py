@@ -315,3 +315,70 @@ def test_bridge__django_logout_during_takeover_ends_takeover_only(staff_client, 
     staff_client.post("/django-logout/")
     assert whoami(staff_client) == "staff"
     assert UserTokenTakeover.objects.get().end_reason == "logout"
+
+
+# --- Issue 11, item 9: the permission re-check cannot be dodged --------------------------------
+
+
+def test_group_deletion__ends_takeover_at_once(alice):
+    """Replays the dodge: deleting the actor's group sends no m2m_changed, so the takeover ran on."""
+    actor = UserFactory(username="actor", is_staff=True)
+    group = Group.objects.create(name="support")
+    group.permissions.add(takeover_permission())
+    actor.groups.add(group)
+    client = Client()
+    client.force_login(actor)
+    start(client, alice)
+
+    group.delete()
+
+    record = UserTokenTakeover.objects.get()
+    assert (record.is_active, record.end_reason) == (False, "permission")
+    assert whoami(client) == "actor"
+
+
+def test_permission_deletion__ends_takeover_at_once(staff_client, alice):
+    start(staff_client, alice)
+    takeover_permission().delete()
+    assert UserTokenTakeover.objects.get().end_reason == "permission"
+
+
+@pytest.mark.parametrize("exempt", ["header", "decorator"])
+def test_renewal_exempt__still_rechecks_the_takeover(staff_client, staff, alice, exempt):
+    """Replays the dodge: the client-controlled renewal-exempt header skipped the renewal, and so
+    the re-check, for the token's whole life. It now skips only the expiry extension."""
+    start(staff_client, alice)
+    past = timezone.now() - timedelta(seconds=120)
+    Token.objects.update(last_access=past)
+    expires_at = Token.objects.get().expires_at
+    with pytest.MonkeyPatch.context() as patch:  # no receiver: only the re-check can notice
+        patch.setattr("auth_token.services.recheck_takeovers_of", lambda users: None)
+        staff.user_permissions.clear()
+
+    if exempt == "header":
+        staff_client.get("/me/", HTTP_X_AUTHORIZATION_RENEWAL_EXEMPT="1")
+    else:
+        staff_client.get("/exempt/")  # the response phase re-checks, after the view
+
+    assert staff_client.get("/exempt/").json()["user"] == "staff"
+    record = UserTokenTakeover.objects.get()
+    assert (record.is_active, record.end_reason) == (False, "permission")
+    token = Token.objects.get()
+    assert token.expires_at == expires_at  # the expiry did not move
+    assert token.last_access > past  # re-checked: not again before RENEWAL_INTERVAL
+
+
+def test_renewal_exempt__without_takeover_writes_nothing(staff_client, django_assert_num_queries):
+    past = timezone.now() - timedelta(seconds=120)
+    Token.objects.update(last_access=past)
+    with django_assert_num_queries(1):
+        staff_client.get("/me/", HTTP_X_AUTHORIZATION_RENEWAL_EXEMPT="1")
+    assert Token.objects.get().last_access == past
+
+
+def test_target_gaining_rights__ends_takeover(staff_client, alice):
+    """Issue 11, item 1: a target given a permission the actor lacks mid-takeover is released."""
+    start(staff_client, alice)
+    alice.user_permissions.add(Permission.objects.get(codename="change_user"))
+    assert UserTokenTakeover.objects.get().end_reason == "permission"
+    assert whoami(staff_client) == "staff"

@@ -28,6 +28,8 @@ from auth_token.resolver import get_state
 from auth_token.services.tokens import clean_user_agent, client_ip
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.http import HttpRequest
 
@@ -142,23 +144,25 @@ def release_takeover(request: HttpRequest, *, reason: str = TakeoverEndReason.RE
     return ended
 
 
-def end_takeover(token: Token, reason: str, *, request: HttpRequest | None = None) -> bool:
-    """End ``token``'s active takeover with ``reason``; return whether this call ended it."""
+def end_takeover(
+    token: Token, reason: str, *, request: HttpRequest | None = None, ended_at: datetime | None = None
+) -> bool:
+    """End ``token``'s active takeover with ``reason`` (at ``ended_at``, default now); return
+    whether this call ended it. ``takeover_ended`` is sent once per takeover."""
     takeover_id = token.active_takeover_id
     if takeover_id is None:
         return False
     with transaction.atomic():
-        ended = Token.objects.filter(pk=token.pk, active_takeover_id=takeover_id).update(active_takeover=None)
-        UserTokenTakeover.objects.filter(pk=takeover_id, is_active=True).update(
-            is_active=False, ended_at=timezone.now(), end_reason=reason
+        Token.objects.filter(pk=token.pk, active_takeover_id=takeover_id).update(active_takeover=None)
+        closed = UserTokenTakeover.objects.filter(pk=takeover_id, is_active=True).update(
+            is_active=False, ended_at=ended_at or timezone.now(), end_reason=reason
         )
     token_cache.invalidate_tokens([token.key])
-    record = token.active_takeover
     token.active_takeover = None
-    if ended:
-        record.refresh_from_db()
+    if closed:
+        record = UserTokenTakeover.objects.get(pk=takeover_id)
         signals.takeover_ended.send(sender=UserTokenTakeover, request=request, takeover=record, reason=reason)
-    return bool(ended)
+    return bool(closed)
 
 
 def recheck_takeover(token: Token, *, request: HttpRequest | None = None) -> bool:
@@ -205,25 +209,22 @@ def end_takeovers_of_changed_target(user: AbstractBaseUser, *, request: HttpRequ
 
 def close_takeovers_of_stale_tokens(token_ids: list[int]) -> int:
     """Close the takeovers still open on these ended or expired tokens (before ``cleartokens``
-    deletes them); an expired token's ends when the token expired. Return how many."""
+    deletes them); an expired token's takeover ends when the token expired. Return how many."""
     now = timezone.now()
-    records = list(
-        UserTokenTakeover.objects.select_related("token").filter(token_id__in=token_ids, is_active=True)
+    tokens = Token.objects.select_related("active_takeover").filter(
+        pk__in=token_ids, active_takeover__isnull=False
     )
-    for record in records:
-        token = record.token
+    closed = 0
+    for token in tokens:
         if token.is_active and token.expires_at <= now:
-            record.ended_at, record.end_reason = token.expires_at, TakeoverEndReason.EXPIRED
+            closed += end_takeover(token, TakeoverEndReason.EXPIRED, ended_at=token.expires_at)
         else:
-            record.ended_at, record.end_reason = now, TakeoverEndReason.TOKEN_REVOKED
-        record.is_active = False
-        UserTokenTakeover.objects.filter(pk=record.pk, is_active=True).update(
-            is_active=False, ended_at=record.ended_at, end_reason=record.end_reason
-        )
-        signals.takeover_ended.send(
-            sender=UserTokenTakeover, request=None, takeover=record, reason=record.end_reason
-        )
-    return len(records)
+            closed += end_takeover(token, TakeoverEndReason.TOKEN_REVOKED)
+    # Rows left open by a crash after their token was ended (revoke() ends the token row first).
+    closed += UserTokenTakeover.objects.filter(token_id__in=token_ids, is_active=True).update(
+        is_active=False, ended_at=now, end_reason=TakeoverEndReason.TOKEN_REVOKED
+    )
+    return closed
 
 
 def _act_as(request: HttpRequest, token: Token, user: AbstractBaseUser) -> None:
