@@ -8,18 +8,20 @@ if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.http import HttpRequest
 
+    from auth_token.models import Token
+
 __all__ = ["aupdate_session_auth_hash", "update_session_auth_hash"]
 
 
-def update_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> None:
+def update_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> tuple[Token, str] | None:
     """See auth_token.services.update_session_auth_hash()."""
     from auth_token import services
 
-    services.update_session_auth_hash(request, user)
+    return services.update_session_auth_hash(request, user)
 
 
-async def aupdate_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> None:
+async def aupdate_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> tuple[Token, str] | None:
     """See auth_token.services.update_session_auth_hash()."""
     from auth_token import services
 
-    await services.aupdate_session_auth_hash(request, user)
+    return await services.aupdate_session_auth_hash(request, user)
