@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from django.utils import timezone
 
 from auth_token import cache as token_cache
 from auth_token import keys, signals
+from auth_token.client_ip import client_ip
 from auth_token.conf import settings
 from auth_token.exceptions import TakeoverActive
 from auth_token.models import USER_AGENT_LENGTH, AnonymousToken, DeviceKey, Token
@@ -297,34 +297,6 @@ def update_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> No
     token_cache.invalidate_tokens([token.key])
     token.session_auth_hash = new_hash
     token.user = user
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    """Return the client address, or None when it is missing or invalid.
-
-    ``REMOTE_ADDR`` by default; behind proxies only what ``CLIENT_IP`` says to trust.
-    """
-    if request is None:
-        return None
-    options = settings.CLIENT_IP
-    if options:
-        from ipware import get_client_ip
-
-        try:
-            address, _ = get_client_ip(
-                request,
-                proxy_count=options.get("proxy_count"),
-                proxy_trusted_ips=options.get("proxy_trusted_ips"),
-            )
-        except ValueError:
-            logger.warning("AUTH_TOKEN_CLIENT_IP is misconfigured", exc_info=True)
-            return None
-    else:
-        address = request.META.get("REMOTE_ADDR")
-    try:
-        return str(ipaddress.ip_address(address)) if address else None
-    except ValueError:
-        return None
 
 
 def clean_user_agent(request: HttpRequest | None, value: str = "") -> str:
