@@ -16,6 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, connection, transaction
 from django.middleware.csrf import rotate_token
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from auth_token import cache as token_cache
 from auth_token import keys, signals
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+@sensitive_variables("raw")  # kept out of error reports, as Django's authenticate() does
 def login(
     request: HttpRequest | None,
     user: AbstractBaseUser,
@@ -189,6 +191,7 @@ def revoke(token: Token, *, request: HttpRequest | None = None, reason: str = "r
     return revoked
 
 
+@sensitive_variables("pairs", "key")
 def import_legacy_tokens(pairs: Iterable[tuple[str, AbstractBaseUser]], *, backend: str) -> int:
     """Create header-only tokens for DRF authtoken ``(key, user)`` pairs; return how many were new.
 
