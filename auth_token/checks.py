@@ -8,6 +8,8 @@ E009 LOCAL_CACHE without a Redis CACHE; W001 cookie auth without CsrfViewMiddlew
 removed setting; W003 an unknown ``AUTH_TOKEN_*`` setting; W004 our middleware missing; W005 a
 per-process CACHE; W006 TAKEOVER_USER_ADMIN on, but the user model's admin on ``admin.site`` is
 not a ``TakeoverUserAdminMixin`` (registered after auth_token's admin patched it, or not at all).
+Deploy only (``check --deploy``), with cookie auth on: W007 COOKIE_SECURE off; W008
+COOKIE_HTTPONLY off; W009 COOKIE_SAMESITE "None" without COOKIE_SECURE.
 """
 
 from __future__ import annotations
@@ -82,6 +84,33 @@ W006 = checks.Warning(
         "AUTH_TOKEN_TAKEOVER_USER_ADMIN = False."
     ),
     id="auth_token.W006",
+)
+W007 = checks.Warning(
+    "AUTH_TOKEN_COOKIE_SECURE is False: browsers send the token cookie over plain HTTP too, where "
+    "anyone on the network can read it and act as the user.",
+    hint=(
+        "Set AUTH_TOKEN_COOKIE_SECURE = True (the default) and serve the site over HTTPS; behind a "
+        "proxy that ends HTTPS, also set SECURE_PROXY_SSL_HEADER."
+    ),
+    id="auth_token.W007",
+)
+W008 = checks.Warning(
+    "AUTH_TOKEN_COOKIE_HTTPONLY is False: any script on your pages, an injected one included, can "
+    "read the token cookie and use the session from elsewhere.",
+    hint=(
+        "Set AUTH_TOKEN_COOKIE_HTTPONLY = True (the default): the browser still sends the cookie with "
+        "your pages' own requests."
+    ),
+    id="auth_token.W008",
+)
+W009 = checks.Warning(
+    'AUTH_TOKEN_COOKIE_SAMESITE is "None" but AUTH_TOKEN_COOKIE_SECURE is False: browsers reject '
+    "such a cookie, so no browser stays logged in.",
+    hint=(
+        'Set AUTH_TOKEN_COOKIE_SECURE = True, or AUTH_TOKEN_COOKIE_SAMESITE = "Lax" (the default) '
+        "unless the cookie must go with cross-site requests."
+    ),
+    id="auth_token.W009",
 )
 E009 = checks.Error(
     "AUTH_TOKEN_LOCAL_CACHE needs AUTH_TOKEN_CACHE to name a Redis cache.",
@@ -190,6 +219,21 @@ def check_middleware(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     if settings.COOKIE and CSRF_MIDDLEWARE not in middleware:
         errors.append(W001)
     return errors
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_cookie_deploy(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """The token cookie's flags, for ``check --deploy``: Django's own checks see only its session cookie."""
+    if not settings.COOKIE:
+        return []
+    warnings = []
+    if not settings.COOKIE_SECURE:
+        warnings.append(W007)
+    if not settings.COOKIE_HTTPONLY:
+        warnings.append(W008)
+    if settings.COOKIE_SAMESITE == "None" and not settings.COOKIE_SECURE:
+        warnings.append(W009)
+    return warnings
 
 
 @checks.register(checks.Tags.admin)

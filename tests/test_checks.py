@@ -1,8 +1,11 @@
 """System checks: every documented id, raised by a bad setting and absent for a good one."""
 
+import io
+
 import pytest
 from django.core import checks
 from django.core.checks import run_checks
+from django.core.management import call_command
 
 from auth_token import checks as auth_checks
 from auth_token.conf import REMOVED
@@ -337,3 +340,63 @@ def test_check_settings__several_problems_at_once(settings):
         "auth_token.W002",
         "auth_token.W003",
     ]
+
+
+# --- deploy checks (manage.py check --deploy) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        pytest.param({"COOKIE_SECURE": True}, [], id="defaults"),
+        pytest.param({"COOKIE_SECURE": False}, ["auth_token.W007"], id="not-secure"),
+        pytest.param(
+            {"COOKIE_SECURE": True, "COOKIE_HTTPONLY": False}, ["auth_token.W008"], id="not-httponly"
+        ),
+        pytest.param(
+            {"COOKIE_SECURE": False, "COOKIE_SAMESITE": "None"},
+            ["auth_token.W007", "auth_token.W009"],
+            id="samesite-none-not-secure",
+        ),
+        pytest.param({"COOKIE_SECURE": True, "COOKIE_SAMESITE": "None"}, [], id="samesite-none-secure"),
+        pytest.param({"COOKIE_SECURE": True, "COOKIE_SAMESITE": "Strict"}, [], id="strict"),
+        pytest.param(
+            {"COOKIE": False, "COOKIE_SECURE": False, "COOKIE_HTTPONLY": False, "COOKIE_SAMESITE": "None"},
+            [],
+            id="cookie-off",
+        ),
+    ],
+)
+def test_check_cookie_deploy__table(settings, overrides, expected):
+    for name, value in overrides.items():
+        setattr(settings, f"AUTH_TOKEN_{name}", value)
+    assert _our_ids(run_checks(include_deployment_checks=True)) == expected
+
+
+def test_check_cookie_deploy__messages(settings):
+    settings.AUTH_TOKEN_COOKIE_SECURE = False
+    settings.AUTH_TOKEN_COOKIE_HTTPONLY = False
+    settings.AUTH_TOKEN_COOKIE_SAMESITE = "None"
+    assert auth_checks.check_cookie_deploy() == [auth_checks.W007, auth_checks.W008, auth_checks.W009]
+    for warning in (auth_checks.W007, auth_checks.W008, auth_checks.W009):
+        assert isinstance(warning, checks.Warning)
+        assert warning.msg.startswith("AUTH_TOKEN_COOKIE_")
+        assert "AUTH_TOKEN_COOKIE_" in warning.hint
+
+
+def test_check_cookie_deploy__only_with_deploy(settings):
+    # The test settings run on plain HTTP: a development server is not warned.
+    settings.AUTH_TOKEN_COOKIE_SECURE = False
+    settings.AUTH_TOKEN_COOKIE_HTTPONLY = False
+    assert _our_ids(run_checks()) == []
+
+
+def test_check_cookie_deploy__manage_py_check_deploy(settings):
+    settings.AUTH_TOKEN_COOKIE_SECURE = False
+    settings.AUTH_TOKEN_COOKIE_SAMESITE = "None"
+    out, err = io.StringIO(), io.StringIO()
+    call_command("check", "--deploy", stdout=out, stderr=err)
+    output = out.getvalue() + err.getvalue()
+    assert "auth_token.W007" in output
+    assert "auth_token.W009" in output
+    assert "auth_token.W008" not in output
