@@ -54,7 +54,7 @@ def client_ip(request: HttpRequest | None) -> str | None:
     """
     if request is None:
         return None
-    remote = parse_address(request.META.get("REMOTE_ADDR"))
+    remote = _parse_address(request.META.get("REMOTE_ADDR"))
     options = settings.CLIENT_IP
     if remote is None or options is None:
         return None if remote is None else str(remote)
@@ -66,11 +66,11 @@ def client_ip(request: HttpRequest | None) -> str | None:
         return str(remote)
     if not proxies.trust(remote):
         return str(remote)
-    address = forwarded_client(request.META.get(proxies.meta_key, ""), proxies, remote)
+    address = _forwarded_client(request.META.get(proxies.meta_key, ""), proxies, remote)
     return None if address is None else str(address)
 
 
-def forwarded_client(header: str, proxies: Proxies, remote: Address) -> Address | None:
+def _forwarded_client(header: str, proxies: Proxies, remote: Address) -> Address | None:
     """Return the right-most address of ``header`` (then ``remote``) that ``proxies`` does not trust.
 
     The left-most address when all are trusted; None when an address reached does not parse.
@@ -79,13 +79,13 @@ def forwarded_client(header: str, proxies: Proxies, remote: Address) -> Address 
     # Repeated header lines reach META joined by commas, in order.
     entries = header.split(",") if header.strip() else []
     for entry in reversed(entries):
-        address = parse_address(entry.strip())
+        address = _parse_address(entry.strip())
         if address is None or not proxies.trust(address):
             return address
     return address
 
 
-def parse_address(value: object) -> Address | None:
+def _parse_address(value: object) -> Address | None:
     """Return ``value`` as an IP address (an IPv4-mapped IPv6 address as IPv4), or None."""
     if not isinstance(value, str) or not value:
         return None
