@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.backends import ModelBackend
 from django.utils.crypto import constant_time_compare
+from django.views.decorators.debug import sensitive_variables
 
 from auth_token import keys
 from auth_token.models import DeviceKey
@@ -25,7 +26,9 @@ def normalize_device_uuid(value: str) -> str:
 class DeviceKeyBackend(ModelBackend):
     """Authenticate a device by its UUID and the long secret it keeps in its keychain."""
 
-    # No **kwargs: Django would otherwise call this backend for every password login.
+    # No **kwargs: Django would otherwise call this backend for every password login. Every local
+    # and callee is masked in error reports: the secret reaches them under other names.
+    @sensitive_variables()
     def authenticate(
         self, request: HttpRequest | None, device_uuid: str | None = None, device_token: str | None = None
     ) -> AbstractBaseUser | None:

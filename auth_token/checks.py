@@ -2,12 +2,14 @@
 
 Ids: E001 bad KEY_PREFIX; E002 both Django's AuthenticationMiddleware and ours; E003 HEADER_NAME
 with an underscore; E004 ``__Host-`` cookie name with a domain, a path other than ``/`` or no
-Secure flag; E005 bad CLIENT_IP; E006 bad COOKIE_SAMESITE; E007 an age that is not a positive
-int; E008 a CACHE alias missing from CACHES; E009 LOCAL_CACHE without a Redis CACHE; W001 cookie
-auth without CsrfViewMiddleware; W002 a removed setting; W003 an unknown ``AUTH_TOKEN_*``
-setting; W004 our middleware missing; W005 a per-process CACHE; W006 TAKEOVER_USER_ADMIN on, but
-the user model's admin on ``admin.site`` is not a ``TakeoverUserAdminMixin`` (registered after
-auth_token's admin patched it, or not at all).
+Secure flag; E005 a CLIENT_IP that cannot work (django-ipware's old dicts among them); E006 bad
+COOKIE_SAMESITE; E007 an age that is not a positive int; E008 a CACHE alias missing from CACHES;
+E009 LOCAL_CACHE without a Redis CACHE; W001 cookie auth without CsrfViewMiddleware; W002 a
+removed setting; W003 an unknown ``AUTH_TOKEN_*`` setting; W004 our middleware missing; W005 a
+per-process CACHE; W006 TAKEOVER_USER_ADMIN on, but the user model's admin on ``admin.site`` is
+not a ``TakeoverUserAdminMixin`` (registered after auth_token's admin patched it, or not at all).
+Deploy only (``check --deploy``), with cookie auth on: W007 COOKIE_SECURE off; W008
+COOKIE_HTTPONLY off; W009 COOKIE_SAMESITE "None" without COOKIE_SECURE.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core import checks
 
-from auth_token import keys, local_cache
+from auth_token import client_ip, keys, local_cache
 from auth_token.conf import DEFAULTS, PREFIX, REMOVED, settings
 
 OUR_MIDDLEWARE = "auth_token.middleware.TokenAuthenticationMiddleware"
@@ -41,9 +43,14 @@ E004 = checks.Error(
     hint="Browsers reject such a cookie otherwise; change the cookie settings or the name.",
     id="auth_token.E004",
 )
+CLIENT_IP_EXAMPLE = 'AUTH_TOKEN_CLIENT_IP = {"header": "X-Forwarded-For", "trusted_proxies": ["10.0.0.1"]}'
 E005 = checks.Error(
-    "AUTH_TOKEN_CLIENT_IP must be None or a dict with 'proxy_count' or 'proxy_trusted_ips'.",
-    hint="Without trusted proxies, X-Forwarded-For is chosen by the client and can be spoofed.",
+    "AUTH_TOKEN_CLIENT_IP uses django-ipware's 'proxy_count' or 'proxy_trusted_ips', which are no "
+    "longer read: they believed addresses the client wrote.",
+    hint=(
+        f"Name the header your proxy sets and the addresses of your proxies: {CLIENT_IP_EXAMPLE} "
+        "(see the reverse proxy guide)."
+    ),
     id="auth_token.E005",
 )
 E006 = checks.Error(
@@ -78,6 +85,33 @@ W006 = checks.Warning(
     ),
     id="auth_token.W006",
 )
+W007 = checks.Warning(
+    "AUTH_TOKEN_COOKIE_SECURE is False: browsers send the token cookie over plain HTTP too, where "
+    "anyone on the network can read it and act as the user.",
+    hint=(
+        "Set AUTH_TOKEN_COOKIE_SECURE = True (the default) and serve the site over HTTPS; behind a "
+        "proxy that ends HTTPS, also set SECURE_PROXY_SSL_HEADER."
+    ),
+    id="auth_token.W007",
+)
+W008 = checks.Warning(
+    "AUTH_TOKEN_COOKIE_HTTPONLY is False: any script on your pages, an injected one included, can "
+    "read the token cookie and use the session from elsewhere.",
+    hint=(
+        "Set AUTH_TOKEN_COOKIE_HTTPONLY = True (the default): the browser still sends the cookie with "
+        "your pages' own requests."
+    ),
+    id="auth_token.W008",
+)
+W009 = checks.Warning(
+    'AUTH_TOKEN_COOKIE_SAMESITE is "None" but AUTH_TOKEN_COOKIE_SECURE is False: browsers reject '
+    "such a cookie, so no browser stays logged in.",
+    hint=(
+        'Set AUTH_TOKEN_COOKIE_SECURE = True, or AUTH_TOKEN_COOKIE_SAMESITE = "Lax" (the default) '
+        "unless the cookie must go with cross-site requests."
+    ),
+    id="auth_token.W009",
+)
 E009 = checks.Error(
     "AUTH_TOKEN_LOCAL_CACHE needs AUTH_TOKEN_CACHE to name a Redis cache.",
     hint=(
@@ -108,8 +142,7 @@ def check_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
         settings.COOKIE_DOMAIN or settings.COOKIE_PATH != "/" or not settings.COOKIE_SECURE
     ):
         errors.append(E004)
-    if not _client_ip_is_valid(settings.CLIENT_IP):
-        errors.append(E005)
+    errors += _check_client_ip()
     if settings.COOKIE_SAMESITE not in ("Lax", "Strict", "None", None):
         errors.append(E006)
     for age in AGES:
@@ -156,18 +189,23 @@ def _check_cache() -> list[checks.CheckMessage]:
     return [W005] if configured[alias].get("BACKEND") in PER_PROCESS_CACHES else []
 
 
-def _client_ip_is_valid(value: object) -> bool:
+def _check_client_ip() -> list[checks.CheckMessage]:
+    value = settings.CLIENT_IP
     if value is None:
-        return True
-    if not isinstance(value, dict) or not value or set(value) - {"proxy_count", "proxy_trusted_ips"}:
-        return False
-    count = value.get("proxy_count")
-    proxies = value.get("proxy_trusted_ips")
-    count_ok = count is None or (isinstance(count, int) and not isinstance(count, bool) and count >= 1)
-    proxies_ok = proxies is None or (
-        isinstance(proxies, list | tuple) and bool(proxies) and all(isinstance(ip, str) for ip in proxies)
-    )
-    return count_ok and proxies_ok
+        return []
+    if isinstance(value, dict) and set(value) & set(client_ip.IPWARE_KEYS):
+        return [E005]
+    try:
+        client_ip.parse_options(value)
+    except ValueError as error:
+        return [
+            checks.Error(
+                f"AUTH_TOKEN_CLIENT_IP {error}.",
+                hint=f"Use None (REMOTE_ADDR) or, behind proxies, {CLIENT_IP_EXAMPLE}.",
+                id="auth_token.E005",
+            )
+        ]
+    return []
 
 
 @checks.register(checks.Tags.security)
@@ -181,6 +219,21 @@ def check_middleware(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     if settings.COOKIE and CSRF_MIDDLEWARE not in middleware:
         errors.append(W001)
     return errors
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_cookie_deploy(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """The token cookie's flags, for ``check --deploy``: Django's own checks see only its session cookie."""
+    if not settings.COOKIE:
+        return []
+    warnings = []
+    if not settings.COOKIE_SECURE:
+        warnings.append(W007)
+    if not settings.COOKIE_HTTPONLY:
+        warnings.append(W008)
+    if settings.COOKIE_SAMESITE == "None" and not settings.COOKIE_SECURE:
+        warnings.append(W009)
+    return warnings
 
 
 @checks.register(checks.Tags.admin)

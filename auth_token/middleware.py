@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import patch_vary_headers
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
+from django.views.decorators.debug import sensitive_variables
 
 from auth_token import services
 from auth_token.conf import settings
@@ -82,9 +83,9 @@ class TokenAuthenticationMiddleware(AuthenticationMiddleware):
                 if state.renewed and token.is_from_cookie:
                     set_cookie(response, token, state.credential.raw)
         if state.issued is not None:
-            token, raw = state.issued
-            if token.allowed_cookie:
-                set_cookie(response, token, raw)
+            # No local for the raw token here (every request passes): set_cookie() masks it.
+            if state.issued[0].allowed_cookie:
+                set_cookie(response, *state.issued)
         elif state.logged_out or _cookie_credential_failed(state):
             delete_cookie(response, request)
         token = state.token
@@ -115,6 +116,7 @@ def _bridge_session_auth_hash(request: HttpRequest, token: Token) -> None:
         services.update_session_auth_hash(request, token.user)
 
 
+@sensitive_variables()  # also Django's set_cookie() frame, whose ``value`` is the raw token
 def set_cookie(response: HttpResponseBase, token: Token, raw: str) -> None:
     """Set the token cookie: a browser-session cookie for short-lived tokens, else until expiry."""
     response.set_cookie(

@@ -1,8 +1,11 @@
 """System checks: every documented id, raised by a bad setting and absent for a good one."""
 
+import io
+
 import pytest
 from django.core import checks
 from django.core.checks import run_checks
+from django.core.management import call_command
 
 from auth_token import checks as auth_checks
 from auth_token.conf import REMOVED
@@ -164,38 +167,80 @@ def test_check_settings__plain_cookie_name_allows_anything(settings, overrides):
     assert auth_checks.check_settings() == []
 
 
-@pytest.mark.parametrize(
-    ("client_ip", "expected"),
-    [
-        pytest.param({}, [auth_checks.E005], id="empty-dict"),
-        pytest.param({"proxy_count": 1, "bogus": 1}, [auth_checks.E005], id="unknown-key"),
-        pytest.param("REMOTE_ADDR", [auth_checks.E005], id="string"),
-        pytest.param(["proxy_count"], [auth_checks.E005], id="list"),
-        pytest.param({"proxy_count": 0}, [auth_checks.E005], id="zero-proxies"),
-        pytest.param({"proxy_trusted_ips": []}, [auth_checks.E005], id="no-trusted-ips"),
-        pytest.param(None, [], id="none"),
-        pytest.param({"proxy_count": 1}, [], id="proxy-count"),
-        pytest.param({"proxy_trusted_ips": ["10.0.0.1"]}, [], id="trusted-ips"),
-        pytest.param({"proxy_count": 1, "proxy_trusted_ips": ["10.0.0.1"]}, [], id="both"),
-    ],
-)
-def test_check_settings__client_ip(settings, client_ip, expected):
-    settings.AUTH_TOKEN_CLIENT_IP = client_ip
-    assert auth_checks.check_settings() == expected
+FORWARDED_FOR = {"header": "X-Forwarded-For", "trusted_proxies": ["10.0.0.1", "10.1.0.0/16", "2001:db8::/64"]}
 
 
 @pytest.mark.parametrize(
     "client_ip",
     [
-        pytest.param({"proxy_count": -1}, id="negative-count"),
-        pytest.param({"proxy_count": "1"}, id="string-count"),
-        pytest.param({"proxy_count": True}, id="bool-count"),
-        pytest.param({"proxy_trusted_ips": "10.0.0.1"}, id="string-not-list"),
+        pytest.param(None, id="none"),
+        pytest.param(FORWARDED_FOR, id="forwarded-for"),
+        pytest.param({"header": "X-Real-IP", "trusted_proxies": ("10.0.0.1",)}, id="real-ip-tuple"),
+        pytest.param({"header": "x-forwarded-for", "trusted_proxies": ["::1"]}, id="lowercase-ipv6"),
     ],
 )
-def test_check_settings__client_ip_wrong_types(settings, client_ip):
+def test_check_settings__client_ip_good(settings, client_ip):
+    settings.AUTH_TOKEN_CLIENT_IP = client_ip
+    assert auth_checks.check_settings() == []
+
+
+@pytest.mark.parametrize(
+    "client_ip",
+    [
+        pytest.param({"proxy_count": 1}, id="proxy-count"),
+        pytest.param({"proxy_trusted_ips": ["10.0.0.1"]}, id="proxy-trusted-ips"),
+        pytest.param({"proxy_count": 1, **FORWARDED_FOR}, id="mixed"),
+    ],
+)
+def test_check_settings__client_ip_ipware_dicts(settings, client_ip):
+    # django-ipware's dicts believed what the client wrote; the hint names the new form.
     settings.AUTH_TOKEN_CLIENT_IP = client_ip
     assert auth_checks.check_settings() == [auth_checks.E005]
+    assert '"trusted_proxies"' in auth_checks.E005.hint
+
+
+@pytest.mark.parametrize(
+    ("client_ip", "problem"),
+    [
+        pytest.param({}, "needs 'header'", id="empty-dict"),
+        pytest.param("REMOTE_ADDR", "must be None or a dict", id="string"),
+        pytest.param(["X-Forwarded-For"], "must be None or a dict", id="list"),
+        pytest.param({**FORWARDED_FOR, "bogus": 1}, "unknown keys 'bogus'", id="unknown-key"),
+        pytest.param({"trusted_proxies": ["10.0.0.1"]}, "needs 'header'", id="no-header"),
+        pytest.param({"header": 1, "trusted_proxies": ["10.0.0.1"]}, "needs 'header'", id="header-not-str"),
+        pytest.param({"header": "", "trusted_proxies": ["10.0.0.1"]}, "not a header name", id="empty-header"),
+        pytest.param({"header": "X Forwarded", "trusted_proxies": ["10.0.0.1"]}, "not a header", id="space"),
+        pytest.param(
+            {"header": "HTTP_X_FORWARDED_FOR", "trusted_proxies": ["10.0.0.1"]}, "underscore", id="meta-key"
+        ),
+        pytest.param({"header": "Forwarded", "trusted_proxies": ["10.0.0.1"]}, "RFC 7239", id="forwarded"),
+        pytest.param({"header": "X-Forwarded-For"}, "needs 'trusted_proxies'", id="no-proxies"),
+        pytest.param({"header": "X-Real-IP", "trusted_proxies": []}, "needs 'trusted_proxies'", id="empty"),
+        pytest.param(
+            {"header": "X-Real-IP", "trusted_proxies": "10.0.0.1"},
+            "needs 'trusted_proxies'",
+            id="str-not-list",
+        ),
+        pytest.param({"header": "X-Real-IP", "trusted_proxies": [10]}, "must hold strings", id="int-entry"),
+        pytest.param(
+            {"header": "X-Real-IP", "trusted_proxies": ["nginx"]}, "'nginx' is not an IP", id="hostname"
+        ),
+        pytest.param(
+            {"header": "X-Real-IP", "trusted_proxies": ["10.0.0.1", "10.1.0.5/16"]},
+            "host bits",
+            id="host-bits",
+        ),
+        pytest.param({"header": "X-Real-IP", "trusted_proxies": ["0.0.0.0/0"]}, "every address", id="all-v4"),
+        pytest.param({"header": "X-Real-IP", "trusted_proxies": ["::/0"]}, "every address", id="all-v6"),
+    ],
+)
+def test_check_settings__client_ip_cannot_work(settings, client_ip, problem):
+    settings.AUTH_TOKEN_CLIENT_IP = client_ip
+    [error] = auth_checks.check_settings()
+    assert error.id == "auth_token.E005"
+    assert isinstance(error, checks.Error)
+    assert problem in error.msg
+    assert error.hint
 
 
 @pytest.mark.parametrize(
@@ -295,3 +340,63 @@ def test_check_settings__several_problems_at_once(settings):
         "auth_token.W002",
         "auth_token.W003",
     ]
+
+
+# --- deploy checks (manage.py check --deploy) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        pytest.param({"COOKIE_SECURE": True}, [], id="defaults"),
+        pytest.param({"COOKIE_SECURE": False}, ["auth_token.W007"], id="not-secure"),
+        pytest.param(
+            {"COOKIE_SECURE": True, "COOKIE_HTTPONLY": False}, ["auth_token.W008"], id="not-httponly"
+        ),
+        pytest.param(
+            {"COOKIE_SECURE": False, "COOKIE_SAMESITE": "None"},
+            ["auth_token.W007", "auth_token.W009"],
+            id="samesite-none-not-secure",
+        ),
+        pytest.param({"COOKIE_SECURE": True, "COOKIE_SAMESITE": "None"}, [], id="samesite-none-secure"),
+        pytest.param({"COOKIE_SECURE": True, "COOKIE_SAMESITE": "Strict"}, [], id="strict"),
+        pytest.param(
+            {"COOKIE": False, "COOKIE_SECURE": False, "COOKIE_HTTPONLY": False, "COOKIE_SAMESITE": "None"},
+            [],
+            id="cookie-off",
+        ),
+    ],
+)
+def test_check_cookie_deploy__table(settings, overrides, expected):
+    for name, value in overrides.items():
+        setattr(settings, f"AUTH_TOKEN_{name}", value)
+    assert _our_ids(run_checks(include_deployment_checks=True)) == expected
+
+
+def test_check_cookie_deploy__messages(settings):
+    settings.AUTH_TOKEN_COOKIE_SECURE = False
+    settings.AUTH_TOKEN_COOKIE_HTTPONLY = False
+    settings.AUTH_TOKEN_COOKIE_SAMESITE = "None"
+    assert auth_checks.check_cookie_deploy() == [auth_checks.W007, auth_checks.W008, auth_checks.W009]
+    for warning in (auth_checks.W007, auth_checks.W008, auth_checks.W009):
+        assert isinstance(warning, checks.Warning)
+        assert warning.msg.startswith("AUTH_TOKEN_COOKIE_")
+        assert "AUTH_TOKEN_COOKIE_" in warning.hint
+
+
+def test_check_cookie_deploy__only_with_deploy(settings):
+    # The test settings run on plain HTTP: a development server is not warned.
+    settings.AUTH_TOKEN_COOKIE_SECURE = False
+    settings.AUTH_TOKEN_COOKIE_HTTPONLY = False
+    assert _our_ids(run_checks()) == []
+
+
+def test_check_cookie_deploy__manage_py_check_deploy(settings):
+    settings.AUTH_TOKEN_COOKIE_SECURE = False
+    settings.AUTH_TOKEN_COOKIE_SAMESITE = "None"
+    out, err = io.StringIO(), io.StringIO()
+    call_command("check", "--deploy", stdout=out, stderr=err)
+    output = out.getvalue() + err.getvalue()
+    assert "auth_token.W007" in output
+    assert "auth_token.W009" in output
+    assert "auth_token.W008" not in output

@@ -232,28 +232,6 @@ def test_takeover_active__refuses_minting(alice, bob):
         services.update_session_auth_hash(request, alice)
 
 
-def test_client_ip__ipware_with_trusted_proxy(alice, settings):
-    settings.AUTH_TOKEN_CLIENT_IP = {"proxy_count": 1}
-    request = make_request(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7, 10.0.0.1")
-    assert services.client_ip(request) == "198.51.100.7"
-
-
-def test_client_ip__default_ignores_forwarded_for():
-    request = make_request(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7")
-    assert services.client_ip(request) == "10.0.0.2"
-
-
-@pytest.mark.parametrize("address", ["", "garbage", "999.1.1.1", "1.2.3.4\x00", None])
-def test_client_ip__invalid_is_none(address):
-    request = make_request()
-    request.META["REMOTE_ADDR"] = address
-    assert services.client_ip(request) is None
-
-
-def test_client_ip__ipv6():
-    assert services.client_ip(make_request(REMOTE_ADDR="2001:db8::1")) == "2001:db8::1"
-
-
 def test_user_agent__cleaned():
     request = make_request(HTTP_USER_AGENT="Bad\x00Agent\r\n\x1b[31m" + "x" * 1000)
     cleaned = services.clean_user_agent(request)

@@ -4,6 +4,7 @@ Every action accepts any request (or None) and skips the session when there is n
 async twin prefixed ``a``.
 """
 
+from auth_token.client_ip import client_ip
 from auth_token.services.devices import (
     DEVICE_BACKEND,
     adeactivate_device,
@@ -34,7 +35,6 @@ from auth_token.services.tokens import (
     arevoke,
     aupdate_session_auth_hash,
     clean_user_agent,
-    client_ip,
     end_stale_sessions,
     end_tokens,
     expiry,

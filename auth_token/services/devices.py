@@ -10,6 +10,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from auth_token import keys, signals
 from auth_token.backends import normalize_device_uuid
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 DEVICE_BACKEND = "auth_token.backends.DeviceKeyBackend"
 
 
+@sensitive_variables("raw")
 def register_device(
     request: HttpRequest | None,
     user: AbstractBaseUser,
@@ -79,6 +81,7 @@ def register_device(
     return device, raw
 
 
+@sensitive_variables("secret", "raw")
 def login_device(
     request: HttpRequest | None, uuid: str | UUID, secret: str, **options: Any
 ) -> tuple[Token, str]:
@@ -126,11 +129,19 @@ async def aregister_device(
     return await sync_to_async(register_device)(request, user, uuid, **options)
 
 
+@sensitive_variables("secret")
 async def alogin_device(
     request: HttpRequest | None, uuid: str | UUID, secret: str, **options: Any
 ) -> tuple[Token, str]:
     """See login_device()."""
-    return await sync_to_async(login_device)(request, uuid, secret, **options)
+
+    # A closure, not arguments: asgiref's frames show, in an error report, the arguments they
+    # carry to the thread.
+    @sensitive_variables()
+    def call() -> tuple[Token, str]:
+        return login_device(request, uuid, secret, **options)
+
+    return await sync_to_async(call)()
 
 
 async def adeactivate_device(device: DeviceKey, *, request: HttpRequest | None = None) -> bool:

@@ -20,12 +20,13 @@ from django.utils.translation import gettext as _
 
 from auth_token import cache as token_cache
 from auth_token import signals
+from auth_token.client_ip import client_ip
 from auth_token.conf import settings
 from auth_token.exceptions import TakeoverNotAllowed
 from auth_token.models import Token, UserTokenTakeover
 from auth_token.reasons import TakeoverEndReason
 from auth_token.resolver import get_state
-from auth_token.services.tokens import clean_user_agent, client_ip
+from auth_token.services.tokens import clean_user_agent
 
 if TYPE_CHECKING:
     from datetime import datetime

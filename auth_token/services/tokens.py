@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -18,9 +17,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, connection, transaction
 from django.middleware.csrf import rotate_token
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from auth_token import cache as token_cache
 from auth_token import keys, signals
+from auth_token.client_ip import client_ip
 from auth_token.conf import settings
 from auth_token.exceptions import TakeoverActive
 from auth_token.models import USER_AGENT_LENGTH, AnonymousToken, DeviceKey, Token, UserTokenTakeover
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+@sensitive_variables("raw")  # kept out of error reports, as Django's authenticate() does
 def login(
     request: HttpRequest | None,
     user: AbstractBaseUser,
@@ -88,6 +90,7 @@ def login(
     return token, raw
 
 
+@sensitive_variables("raw")
 def _new_token(request: HttpRequest | None, user: AbstractBaseUser, **fields: Any) -> tuple[Token, str]:
     """Return an unsaved token of ``user`` and its raw value."""
     raw = keys.generate()
@@ -274,6 +277,7 @@ def end_stale_sessions(user: AbstractBaseUser, *, request: HttpRequest | None = 
     return len(stale)
 
 
+@sensitive_variables("pairs", "key")
 def import_legacy_tokens(pairs: Iterable[tuple[str, AbstractBaseUser]], *, backend: str) -> int:
     """Create header-only tokens for DRF authtoken ``(key, user)`` pairs; return how many were new.
 
@@ -384,6 +388,7 @@ def _signed_with_another_password(model: type[Token | DeviceKey], user: Abstract
     return [pk for pk, stored in rows if not session_hash_is_valid(stored, user)]
 
 
+@sensitive_variables("raw")
 def update_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> tuple[Token, str] | None:
     """Keep ``user`` signed in on this request after they changed their own password.
 
@@ -424,34 +429,6 @@ def update_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> tu
         state.issued = (new, raw) if token.is_from_cookie else None
     signals.token_created.send(sender=Token, request=request, token=new)
     return new, raw
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    """Return the client address, or None when it is missing or invalid.
-
-    ``REMOTE_ADDR`` by default; behind proxies only what ``CLIENT_IP`` says to trust.
-    """
-    if request is None:
-        return None
-    options = settings.CLIENT_IP
-    if options:
-        from ipware import get_client_ip
-
-        try:
-            address, _ = get_client_ip(
-                request,
-                proxy_count=options.get("proxy_count"),
-                proxy_trusted_ips=options.get("proxy_trusted_ips"),
-            )
-        except ValueError:
-            logger.warning("AUTH_TOKEN_CLIENT_IP is misconfigured", exc_info=True)
-            return None
-    else:
-        address = request.META.get("REMOTE_ADDR")
-    try:
-        return str(ipaddress.ip_address(address)) if address else None
-    except ValueError:
-        return None
 
 
 def clean_user_agent(request: HttpRequest | None, value: str = "") -> str:

@@ -77,8 +77,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
     ),
     "CLIENT_IP": (
         "dict | None",
-        "``None``: the client address is ``REMOTE_ADDR``. Behind proxies, a dict for django-ipware: "
-        '``{"proxy_count": 1}`` or ``{"proxy_trusted_ips": [...]}`` (:doc:`/howto/reverse-proxy`).',
+        "``None``: the client address is ``REMOTE_ADDR``. Behind proxies, "
+        '``{"header": "X-Forwarded-For", "trusted_proxies": ["10.0.0.1", "10.1.0.0/16"]}`` (or '
+        '``"X-Real-IP"``): when ``REMOTE_ADDR`` is a trusted proxy, the right-most address of the header '
+        "that is not one (:doc:`/howto/reverse-proxy`).",
     ),
     "TAKEOVER_PERMISSION": (
         "callable | str | None",

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate, get_user_model
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 from rest_framework import serializers
 
 from auth_token.models import DEVICE_UUID_LENGTH, DeviceKey, Token
@@ -56,6 +57,8 @@ class TokenLoginSerializer(serializers.Serializer):
         # As Django's UsernameField: compatibility characters compare equal.
         return unicodedata.normalize("NFKC", value)
 
+    # Masked in error reports: ``attrs`` holds the password and the repr of ``self`` its data.
+    @sensitive_variables()
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # Django's authenticate() sends user_login_failed with the password masked.
         user = authenticate(
@@ -82,6 +85,7 @@ class DeviceLoginSerializer(serializers.Serializer):
     device_token = StrictCharField(allow_blank=True, trim_whitespace=False, write_only=True)
     name = _name_field()
 
+    @sensitive_variables()  # the device secret, as TokenLoginSerializer.validate
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # Values too long to be credentials are refused without a query; their length is no secret.
         if len(attrs["uuid"]) > DEVICE_UUID_LENGTH or len(attrs["device_token"]) > DEVICE_TOKEN_MAX_LENGTH:

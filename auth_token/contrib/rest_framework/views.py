@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -97,6 +98,7 @@ class IssueTokenMixin:
     issued_token_serializer_class = serializers.IssuedTokenSerializer
     user_serializer_class = serializers.TokenUserSerializer
 
+    @sensitive_variables()  # the raw token, also inside the serializer's frames
     def issued_token_response(self, token: Token, raw: str, user: AbstractBaseUser) -> Response:
         body = {"token": raw, "expires_at": token.expires_at, "id": token.public_id, "user": user}
         serializer = self.issued_token_serializer_class(body, context=self.get_serializer_context())
@@ -104,6 +106,8 @@ class IssueTokenMixin:
         return Response(serializer.data, status=status.HTTP_201_CREATED)
 
 
+# The API parses JSON only, but an error report reads request.POST, which parses a form body.
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class LoginView(IssueTokenMixin, TokenAPIView):
     """Log in with a username and password; the answer holds a header-only token."""
 
@@ -118,6 +122,9 @@ class LoginView(IssueTokenMixin, TokenAPIView):
         request=serializers.TokenLoginSerializer,
         responses={201: serializers.IssuedTokenSerializer, **errors(*BODY_ERRORS, 403, 429)},
     )
+    # Every local, and every frame below that holds the body (DRF's validation, the serializer,
+    # whose repr shows its data), is masked in error reports: the password and the raw token.
+    @sensitive_variables()
     def post(self, request: Request) -> Response:
         data = self.validated_data(self.serializer_class, request)
         user = data["user"]
@@ -131,6 +138,7 @@ class LoginView(IssueTokenMixin, TokenAPIView):
         return self.issued_token_response(token, raw, user)
 
 
+@method_decorator(sensitive_post_parameters("device_token"), name="dispatch")
 class DeviceLoginView(IssueTokenMixin, TokenAPIView):
     """Log a registered device in with its UUID and secret; the answer holds a header-only token."""
 
@@ -144,6 +152,7 @@ class DeviceLoginView(IssueTokenMixin, TokenAPIView):
         request=serializers.DeviceLoginSerializer,
         responses={201: serializers.IssuedTokenSerializer, **errors(*BODY_ERRORS, 403, 429)},
     )
+    @sensitive_variables()  # the device secret and the raw token, as LoginView.post
     def post(self, request: Request) -> Response:
         data = self.validated_data(self.serializer_class, request)
         # Without a name, the token takes the device's.
@@ -254,6 +263,7 @@ class DeviceListView(AuthenticatedAPIView):
         request=serializers.DeviceRegistrationSerializer,
         responses={201: serializers.RegisteredDeviceSerializer, **errors(*BODY_ERRORS, 401, 403, 409)},
     )
+    @sensitive_variables()  # the new device secret, also inside the serializer's frames
     def post(self, request: Request) -> Response:
         data = self.validated_data(self.serializer_class, request)
         device, secret = services.register_device(

@@ -2,6 +2,7 @@ from django.apps import apps
 from django.conf import settings as django_settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from auth_token import services
 
@@ -25,6 +26,9 @@ class Command(BaseCommand):
             help="Delete DRF's rows once imported. Without it they stay, as the way back.",
         )
 
+    # DRF's keys are live credentials: its rows (whose str() is the key), the key as the last
+    # primary key, and the queries made with it stay out of error reports.
+    @sensitive_variables()
     def handle(self, *args, batch_size, backend, delete_imported, verbosity, **options):
         if not apps.is_installed("rest_framework.authtoken"):
             raise CommandError("rest_framework.authtoken is not in INSTALLED_APPS: nothing to import.")
