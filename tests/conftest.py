@@ -3,6 +3,7 @@ import os
 import pytest
 from django.db import connection
 
+from auth_token import signals
 from tests.factories import UserFactory, issue_token
 
 pytest_plugins = ["auth_token.test"]
@@ -16,6 +17,30 @@ def _clear_default_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def _recorded(signal, record):
+    """Yield the list that ``record(**kwargs)`` appends to for each ``signal`` sent meanwhile."""
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append(record(**kwargs))
+
+    signal.connect(receiver)
+    yield received
+    signal.disconnect(receiver)
+
+
+@pytest.fixture
+def revocations():
+    """``(token pk, reason)`` for each ``token_revoked`` sent during the test."""
+    yield from _recorded(signals.token_revoked, lambda token, reason, **kwargs: (token.pk, reason))
+
+
+@pytest.fixture
+def takeover_ends():
+    """``(takeover pk, reason)`` for each ``takeover_ended`` sent during the test."""
+    yield from _recorded(signals.takeover_ended, lambda takeover, reason, **kwargs: (takeover.pk, reason))
 
 
 @pytest.fixture

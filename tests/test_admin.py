@@ -16,7 +16,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from auth_token import checks as auth_checks
-from auth_token import services, signals
+from auth_token import services
 from auth_token.admin import TakeoverUserAdminMixin, TokenAdmin, patch_user_admin
 from auth_token.models import DeviceKey, Token
 from auth_token.test import Client
@@ -67,18 +67,6 @@ def utc(settings):
     """The audit log's date hierarchy truncates dates in the current time zone: MySQL and MariaDB
     need their time zone tables for any zone but UTC, and this server has none (see below)."""
     settings.TIME_ZONE = "UTC"
-
-
-@pytest.fixture
-def revoked_signals():
-    received = []
-
-    def receiver(sender, token, reason, **kwargs):
-        received.append((token.pk, reason))
-
-    signals.token_revoked.connect(receiver)
-    yield received
-    signals.token_revoked.disconnect(receiver)
 
 
 def secrets_of(*objects):
@@ -335,7 +323,7 @@ def test_device_admin__save_changes_name_only(root_client, alice, bob):
 # Actions.
 
 
-def test_token_admin__revoke_action(root_client, alice, bob, revoked_signals):
+def test_token_admin__revoke_action(root_client, alice, bob, revocations):
     first, _ = issue_token(alice)
     second, _ = issue_token(bob)
     kept, _ = issue_token(bob)
@@ -345,19 +333,19 @@ def test_token_admin__revoke_action(root_client, alice, bob, revoked_signals):
     assert response.status_code == 302
     assert set(Token.objects.filter(is_active=False).values_list("pk", flat=True)) == {first.pk, second.pk}
     assert Token.objects.get(pk=kept.pk).is_active
-    assert sorted(revoked_signals) == sorted([(first.pk, "revoked"), (second.pk, "revoked")])
+    assert sorted(revocations) == sorted([(first.pk, "revoked"), (second.pk, "revoked")])
     assert messages_of(response) == ["2 tokens were revoked."]
 
 
-def test_token_admin__revoke_action_counts_only_active_tokens(root_client, alice, revoked_signals):
+def test_token_admin__revoke_action_counts_only_active_tokens(root_client, alice, revocations):
     active, _ = issue_token(alice)
     revoked, _ = issue_token(alice)
     services.revoke(revoked)
-    revoked_signals.clear()
+    revocations.clear()
     response = root_client.post(
         TOKENS, {"action": "revoke_selected", "_selected_action": [active.pk, revoked.pk]}
     )
-    assert revoked_signals == [(active.pk, "revoked")]
+    assert revocations == [(active.pk, "revoked")]
     assert messages_of(response) == ["1 token was revoked."]
 
 
@@ -382,19 +370,19 @@ def test_token_admin__revoke_action_needs_change_permission(alice):
     assert Token.objects.get(pk=token.pk).is_active
 
 
-def test_token_admin__delete_revokes_first(root_client, alice, bob, revoked_signals):
+def test_token_admin__delete_revokes_first(root_client, alice, bob, revocations):
     token, _ = issue_token(alice)
     takeover = make_takeover(token, alice, bob)
     Token.objects.filter(pk=token.pk).update(active_takeover=takeover)
     response = root_client.post(f"{TOKENS}{token.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not Token.objects.filter(pk=token.pk).exists()
-    assert revoked_signals == [(token.pk, "deleted")]
+    assert revocations == [(token.pk, "deleted")]
     takeover.refresh_from_db()
     assert (takeover.is_active, takeover.end_reason) == (False, "token_revoked")
 
 
-def test_token_admin__delete_action_revokes_first(root_client, alice, revoked_signals):
+def test_token_admin__delete_action_revokes_first(root_client, alice, revocations):
     first, _ = issue_token(alice)
     second, _ = issue_token(alice)
     response = root_client.post(
@@ -402,10 +390,10 @@ def test_token_admin__delete_action_revokes_first(root_client, alice, revoked_si
     )
     assert response.status_code == 302
     assert not Token.objects.filter(pk__in=[first.pk, second.pk]).exists()
-    assert sorted(revoked_signals) == sorted([(first.pk, "deleted"), (second.pk, "deleted")])
+    assert sorted(revocations) == sorted([(first.pk, "deleted"), (second.pk, "deleted")])
 
 
-def test_device_admin__deactivate_action(root_client, alice, bob, revoked_signals):
+def test_device_admin__deactivate_action(root_client, alice, bob, revocations):
     device, _ = services.register_device(None, alice, DEVICE_UUID)
     other, _ = services.register_device(None, bob, DEVICE_UUID)
     minted, _ = issue_token(alice, device=device)
@@ -416,18 +404,18 @@ def test_device_admin__deactivate_action(root_client, alice, bob, revoked_signal
     assert DeviceKey.objects.get(pk=other.pk).is_active
     assert not Token.objects.get(pk=minted.pk).is_active
     assert Token.objects.get(pk=unrelated.pk).is_active
-    assert revoked_signals == [(minted.pk, "device_deactivated")]
+    assert revocations == [(minted.pk, "device_deactivated")]
     assert messages_of(response) == ["1 device was deactivated."]
 
 
-def test_device_admin__delete_revokes_its_tokens(root_client, alice, revoked_signals):
+def test_device_admin__delete_revokes_its_tokens(root_client, alice, revocations):
     device, _ = services.register_device(None, alice, DEVICE_UUID)
     minted, _ = issue_token(alice, device=device)
     response = root_client.post(f"{DEVICES}{device.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not DeviceKey.objects.filter(pk=device.pk).exists()
     assert not Token.objects.get(pk=minted.pk).is_active
-    assert revoked_signals == [(minted.pk, "device_deactivated")]
+    assert revocations == [(minted.pk, "device_deactivated")]
 
 
 # The takeover audit log is view only.

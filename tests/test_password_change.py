@@ -6,7 +6,7 @@ Issue 11, item 12: the other tokens stopped working but stayed active and listed
 
 import pytest
 
-from auth_token import services, signals
+from auth_token import services
 from auth_token.models import DeviceKey, Token
 from auth_token.test import Client
 from tests.factories import issue_token
@@ -14,18 +14,6 @@ from tests.factories import issue_token
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "N3w-secret-pass"
-
-
-@pytest.fixture
-def revocations():
-    sent = []
-
-    def receiver(sender, token, reason, **kwargs):
-        sent.append((token.pk, reason))
-
-    signals.token_revoked.connect(receiver)
-    yield sent
-    signals.token_revoked.disconnect(receiver)
 
 
 def cookie_client(raw):

@@ -14,7 +14,7 @@ from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.utils import timezone
 
-from auth_token import services, signals
+from auth_token import services
 from auth_token.models import Token, UserTokenTakeover
 from auth_token.test import Client
 from tests.factories import UserFactory, issue_token
@@ -39,19 +39,7 @@ def taken_over(staff, alice):
     return token
 
 
-@pytest.fixture
-def ended_signals():
-    sent = []
-
-    def receiver(sender, takeover, reason, **kwargs):
-        sent.append((takeover.pk, reason))
-
-    signals.takeover_ended.connect(receiver)
-    yield sent
-    signals.takeover_ended.disconnect(receiver)
-
-
-def assert_closed(token, reason, ended_signals, ended_at=None):
+def assert_closed(token, reason, takeover_ends, ended_at=None):
     record = UserTokenTakeover.objects.get()
     token.refresh_from_db()
     assert token.active_takeover is None
@@ -59,48 +47,48 @@ def assert_closed(token, reason, ended_signals, ended_at=None):
     assert record.ended_at is not None
     if ended_at is not None:
         assert record.ended_at == ended_at
-    assert ended_signals == [(record.pk, reason)]
+    assert takeover_ends == [(record.pk, reason)]
 
 
-def test_logout_all_from_another_device(taken_over, staff, ended_signals):
+def test_logout_all_from_another_device(taken_over, staff, takeover_ends):
     other, _ = issue_token(staff)
     services.logout_all(staff, keep=other)
-    assert_closed(taken_over, "logout_all", ended_signals)
+    assert_closed(taken_over, "logout_all", takeover_ends)
 
 
-def test_token_limit_eviction(settings, taken_over, staff, ended_signals):
+def test_token_limit_eviction(settings, taken_over, staff, takeover_ends):
     settings.AUTH_TOKEN_MAX_TOKENS_PER_USER = 1
     issue_token(staff)
-    assert_closed(taken_over, "limit", ended_signals)
+    assert_closed(taken_over, "limit", takeover_ends)
 
 
-def test_actor_password_change(taken_over, staff, ended_signals):
+def test_actor_password_change(taken_over, staff, takeover_ends):
     staff.set_password("N3w-secret-pass")
     staff.save()
-    assert_closed(taken_over, "password_changed", ended_signals)
+    assert_closed(taken_over, "password_changed", takeover_ends)
 
 
-def test_target_password_change(taken_over, alice, ended_signals):
+def test_target_password_change(taken_over, alice, takeover_ends):
     alice.set_password("N3w-secret-pass")
     alice.save()
-    assert_closed(taken_over, "target_changed", ended_signals)
+    assert_closed(taken_over, "target_changed", takeover_ends)
 
 
-def test_revoked_from_the_sessions_page(taken_over, staff, ended_signals):
+def test_revoked_from_the_sessions_page(taken_over, staff, takeover_ends):
     client = Client()
     client.force_login(staff)
     response = client.post(f"/auth/sessions/{taken_over.public_id}/revoke/")
     assert response.status_code == 302
-    assert_closed(taken_over, "token_revoked", ended_signals)
+    assert_closed(taken_over, "token_revoked", takeover_ends)
 
 
-def test_expiry_closed_by_cleartokens_at_the_expiry(taken_over, ended_signals):
+def test_expiry_closed_by_cleartokens_at_the_expiry(taken_over, takeover_ends):
     with time_machine.travel(taken_over.expires_at + timedelta(days=3)):
         call_command("cleartokens", stdout=io.StringIO())
     record = UserTokenTakeover.objects.get()
     assert not Token.objects.exists()
     assert (record.is_active, record.end_reason, record.ended_at) == (False, "expired", taken_over.expires_at)
-    assert ended_signals == [(record.pk, "expired")]
+    assert takeover_ends == [(record.pk, "expired")]
 
 
 def test_every_end_keeps_the_invariant(taken_over, staff):
