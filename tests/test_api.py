@@ -359,7 +359,8 @@ def test_logout__unauthenticated(client):
 
 
 def test_logout__budget(client, alice_token, django_assert_num_queries):
-    # SELECT the token (with user and takeover); UPDATE it inactive; UPDATE its open takeovers.
+    # SELECT the token (with user and takeover); SELECT ... FOR UPDATE it; UPDATE it inactive (and
+    # its takeover, when it has one).
     with django_assert_num_queries(3):
         assert client.post("/api/logout/", **bearer(alice_token[1])).status_code == 204
 
@@ -568,8 +569,7 @@ def test_session_delete__other_token_during_takeover_403(client, alice, bob, ali
 
 def test_session_delete__budget(client, alice, alice_token, django_assert_num_queries):
     other = issue_token(alice)[0]
-    # SELECT the request's token; SELECT the one to revoke; UPDATE it inactive; UPDATE its open
-    # takeovers.
+    # SELECT the request's token; SELECT the one to revoke; SELECT ... FOR UPDATE it; UPDATE it.
     with django_assert_num_queries(4):
         assert client.delete(f"/api/sessions/{other.public_id}/", **bearer(alice_token[1])).status_code == 204
 

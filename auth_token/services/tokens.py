@@ -188,16 +188,11 @@ def revoke(token: Token, *, request: HttpRequest | None = None, reason: str = Re
     """
     if token.pk != getattr(getattr(request, "token", None), "pk", None):
         refuse_during_takeover(request)
-    # The token row first: a takeover left open by a crash in between is closed by cleartokens,
-    # while a closed takeover still named by an active token would be acted on.
-    revoked = Token.objects.filter(pk=token.pk, is_active=True).update(is_active=False, active_takeover=None)
+    revoked = bool(end_tokens(Token.objects.filter(pk=token.pk), reason, request=request))
     token.is_active = False
-    if not revoked:
-        return False
-    token.active_takeover = None
-    token_cache.invalidate_tokens([token.key])
-    _announce_ended(_Ended([token], reason, _close_takeovers([token.pk], reason)), request)
-    return True
+    if revoked:
+        token.active_takeover = None
+    return revoked
 
 
 def end_tokens(tokens: QuerySet[Token], reason: str, *, request: HttpRequest | None = None) -> list[Token]:
