@@ -1,6 +1,8 @@
 import os
+import time
 
 import pytest
+import time_machine
 from django.db import connection
 
 from tests.factories import UserFactory, issue_token
@@ -16,6 +18,14 @@ def _clear_default_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def login_window():
+    """Start at the beginning of a minute: the login budget's window cannot roll over midway."""
+    now = time.time()
+    with time_machine.travel(now - now % 60 + 60, tick=True):
+        yield
 
 
 @pytest.fixture
