@@ -3,7 +3,10 @@ from __future__ import annotations
 import uuid as uuid_module
 from typing import TYPE_CHECKING
 
+from django.conf import settings as django_settings
+from django.contrib.auth import load_backend
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.debug import sensitive_variables
 
@@ -50,3 +53,14 @@ class DeviceKeyBackend(ModelBackend):
             return None
         user.device_key = device
         return user
+
+
+def default_backend() -> str:
+    """Return the first of AUTHENTICATION_BACKENDS that loads users, as Django's test client picks one.
+
+    A guard such as ``LoginThrottleBackend`` authenticates nobody: it must not be recorded on a token.
+    """
+    for path in django_settings.AUTHENTICATION_BACKENDS:
+        if hasattr(load_backend(path), "get_user"):
+            return path
+    raise ImproperlyConfigured("No backend of AUTHENTICATION_BACKENDS can load users (get_user).")

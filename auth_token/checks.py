@@ -10,6 +10,8 @@ per-process CACHE; W006 TAKEOVER_USER_ADMIN on, but the user model's admin on ``
 not a ``TakeoverUserAdminMixin`` (registered after auth_token's admin patched it, or not at all).
 Deploy only (``check --deploy``), with cookie auth on: W007 COOKIE_SECURE off; W008
 COOKIE_HTTPONLY off; W009 COOKIE_SAMESITE "None" without COOKIE_SECURE.
+Login throttle: E010 a LOGIN_THROTTLE_RATE that is not a rate; W010 a rate set, but
+``LoginThrottleBackend`` not first in AUTHENTICATION_BACKENDS.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core import checks
 
-from auth_token import client_ip, keys, local_cache
+from auth_token import client_ip, keys, local_cache, throttling
 from auth_token.conf import DEFAULTS, PREFIX, REMOVED, settings
 
 OUR_MIDDLEWARE = "auth_token.middleware.TokenAuthenticationMiddleware"
@@ -120,6 +122,16 @@ E009 = checks.Error(
     ),
     id="auth_token.E009",
 )
+W010 = checks.Warning(
+    f"AUTH_TOKEN_LOGIN_THROTTLE_RATE is set, but {throttling.GUARD_BACKEND} is not the first of "
+    "AUTHENTICATION_BACKENDS: only auth_token's own login views are throttled, not the admin's "
+    "or other apps' logins.",
+    hint=(
+        f"Put {throttling.GUARD_BACKEND!r} first in AUTHENTICATION_BACKENDS, or set "
+        "AUTH_TOKEN_LOGIN_THROTTLE_RATE = None."
+    ),
+    id="auth_token.W010",
+)
 PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache",)
 AGES = ("DEFAULT_TOKEN_AGE", "MAX_TOKEN_AGE", "ABSOLUTE_TOKEN_AGE", "RENEWAL_INTERVAL")
 
@@ -154,6 +166,7 @@ def check_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                 checks.Error(f"AUTH_TOKEN_{age} must be a positive int (seconds).", id="auth_token.E007")
             )
     errors += _check_cache()
+    errors += _check_login_throttle()
     for old, replacement in REMOVED.items():
         if hasattr(django_settings, PREFIX + old):
             errors.append(
@@ -187,6 +200,24 @@ def _check_cache() -> list[checks.CheckMessage]:
     if settings.LOCAL_CACHE and not local_cache.is_redis_cache(alias):
         return [E009]
     return [W005] if configured[alias].get("BACKEND") in PER_PROCESS_CACHES else []
+
+
+def _check_login_throttle() -> list[checks.CheckMessage]:
+    rate = settings.LOGIN_THROTTLE_RATE
+    if rate is None:
+        return []
+    try:
+        throttling.parse_rate(rate)
+    except ValueError as error:
+        return [
+            checks.Error(
+                f"AUTH_TOKEN_LOGIN_THROTTLE_RATE: {error}",
+                hint='Attempts per period, e.g. "30/min"; None turns the login throttle off.',
+                id="auth_token.E010",
+            )
+        ]
+    backends = list(getattr(django_settings, "AUTHENTICATION_BACKENDS", None) or ())
+    return [] if backends[:1] == [throttling.GUARD_BACKEND] else [W010]
 
 
 def _check_client_ip() -> list[checks.CheckMessage]:

@@ -1,5 +1,5 @@
-"""Signal receivers: Django's login()/logout() bridged to tokens, and the token cache and takeovers
-kept coherent with changes made outside ``services``."""
+"""Signal receivers: Django's login()/logout() bridged to tokens, the token cache and takeovers
+kept coherent with changes made outside ``services``, and every login counted by the throttle."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model, user_logged_in, user_logged_out
+from django.contrib.auth.signals import user_login_failed
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from auth_token import cache as token_cache
-from auth_token import services
+from auth_token import services, throttling
 from auth_token.conf import settings
 from auth_token.contrib.rest_framework import legacy
 from auth_token.models import Token
@@ -136,6 +137,8 @@ def _user_relations(user_model: type) -> list[type]:
 
 
 def connect() -> None:
+    user_login_failed.connect(throttling.login_failed, dispatch_uid="auth_token.throttle_failure")
+    user_logged_in.connect(throttling.logged_in, dispatch_uid="auth_token.throttle_success")
     pre_delete.connect(token_deleted, sender=Token, dispatch_uid="auth_token.token_deleted")
     user_logged_in.connect(django_logged_in, dispatch_uid="auth_token.bridge_login")
     user_logged_out.connect(django_logged_out, dispatch_uid="auth_token.bridge_logout")

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.conf import settings as django_settings
 from django.contrib.auth import authenticate
 from django.test import client
 
 from auth_token import keys, services
+from auth_token.backends import default_backend
 from auth_token.conf import settings
 from auth_token.models import Token
 
@@ -24,7 +24,7 @@ from auth_token.models import Token
 class TokenClientMixin:
     def force_login(self, user, backend: str | None = None, **options: Any) -> Token:
         """Log ``user`` in with a new cookie token; return the token."""
-        backend = backend or getattr(user, "backend", None) or django_settings.AUTHENTICATION_BACKENDS[0]
+        backend = backend or getattr(user, "backend", None) or default_backend()
         token, raw = services.login(None, user, backend=backend, **options)
         self.cookies[settings.COOKIE_NAME] = raw
         return token
@@ -64,7 +64,7 @@ def bearer_client(user, **options: Any) -> Client:
     _, raw = services.login(
         None,
         user,
-        backend=django_settings.AUTHENTICATION_BACKENDS[0],
+        backend=default_backend(),
         allowed_cookie=False,
         **options,
     )

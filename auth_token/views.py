@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -9,6 +11,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import RedirectURLMixin
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, resolve_url
+from django.template.response import TemplateResponse
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -16,7 +19,7 @@ from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import ListView
 
-from auth_token import services
+from auth_token import services, throttling
 from auth_token.conf import settings as app_settings
 from auth_token.decorators import token_required
 from auth_token.forms import TokenAuthenticationForm
@@ -29,6 +32,25 @@ class LoginView(auth_views.LoginView):
 
     form_class = TokenAuthenticationForm
     template_name = "auth_token/login.html"
+    throttled_template_name = "auth_token/login_throttled.html"
+
+    def post(self, request, *args, **kwargs):
+        # Before the form authenticates: a refused attempt costs no password hash and writes nothing.
+        seconds = throttling.check_attempt(request, {"username": request.POST.get("username", "")})
+        if seconds is not None:
+            return self.throttled(seconds)
+        return super().post(request, *args, **kwargs)
+
+    def throttled(self, seconds: int) -> TemplateResponse:
+        """Answer 429 with ``Retry-After``: too many attempts from this address or for this username."""
+        context = {
+            "retry_after": seconds,
+            "retry_after_minutes": math.ceil(seconds / 60),
+            "login_url": self.request.get_full_path(),
+        }
+        response = TemplateResponse(self.request, self.throttled_template_name, context, status=429)
+        response["Retry-After"] = str(seconds)
+        return response
 
     def form_valid(self, form):
         services.login(

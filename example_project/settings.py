@@ -91,8 +91,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 
-# DeviceKeyBackend lets registered devices log in with their secret (the API's devices/login/).
+# LoginThrottleBackend, first, refuses every login over AUTH_TOKEN_LOGIN_THROTTLE_RATE, the admin's
+# included. DeviceKeyBackend lets registered devices log in with their secret (the API's devices/login/).
 AUTHENTICATION_BACKENDS = [
+    "auth_token.throttling.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
     "auth_token.backends.DeviceKeyBackend",
 ]

@@ -1,6 +1,8 @@
 import os
+import time
 
 import pytest
+import time_machine
 from django.db import connection
 
 from auth_token import signals
@@ -41,6 +43,14 @@ def revocations():
 def takeover_ends():
     """``(takeover pk, reason)`` for each ``takeover_ended`` sent during the test."""
     yield from _recorded(signals.takeover_ended, lambda takeover, reason, **kwargs: (takeover.pk, reason))
+
+
+@pytest.fixture
+def login_window():
+    """Start at the beginning of a minute: the login budget's window cannot roll over midway."""
+    now = time.time()
+    with time_machine.travel(now - now % 60 + 60, tick=True):
+        yield
 
 
 @pytest.fixture

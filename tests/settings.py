@@ -70,6 +70,7 @@ DB = os.environ.get("DB", "sqlite")
 DATABASES = {"default": DATABASE_ENGINES[DB]}
 
 AUTHENTICATION_BACKENDS = [
+    "auth_token.throttling.LoginThrottleBackend",  # first: refuses logins over the login budget
     "django.contrib.auth.backends.ModelBackend",
     "auth_token.backends.DeviceKeyBackend",
 ]

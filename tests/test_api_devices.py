@@ -318,7 +318,7 @@ def test_device_login__stale_token_is_ignored(client, phone):
 
 
 @override_settings(AUTH_TOKEN_LOGIN_THROTTLE_RATE="2/min")
-def test_device_login__throttled(client, phone):
+def test_device_login__throttled(client, phone, login_window):
     for _ in range(2):
         wrong = post_json(client, "/api/devices/login/", {"uuid": PHONE, "device_token": "x"})
         assert wrong.status_code == 400

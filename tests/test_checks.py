@@ -301,6 +301,48 @@ def test_check_settings__one_e007_per_bad_age(settings):
     assert "AUTH_TOKEN_MAX_TOKEN_AGE" in messages[1].msg
 
 
+@pytest.mark.parametrize(
+    "rate", ["30", "30/", "/min", "0/min", "30/mango", "30 / min", "", 30, ("30", "min")]
+)
+def test_check_settings__e010_login_throttle_rate(settings, rate):
+    settings.AUTH_TOKEN_LOGIN_THROTTLE_RATE = rate
+    messages = auth_checks.check_settings()
+    assert _ids(messages) == ["auth_token.E010"]
+    assert messages[0].level == checks.ERROR
+    assert repr(rate) in messages[0].msg
+
+
+@pytest.mark.parametrize("rate", ["30/min", "5/s", "100/hour", "1000/day", None])
+def test_check_settings__login_throttle_rate_ok(settings, rate):
+    settings.AUTH_TOKEN_LOGIN_THROTTLE_RATE = rate
+    assert auth_checks.check_settings() == []
+
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+GUARD = "auth_token.throttling.LoginThrottleBackend"
+
+
+@pytest.mark.parametrize(
+    ("backends", "rate", "expected"),
+    [
+        pytest.param([GUARD, MODEL_BACKEND], "30/min", [], id="guard-first"),
+        pytest.param([MODEL_BACKEND], "30/min", ["auth_token.W010"], id="no-guard"),
+        pytest.param([MODEL_BACKEND, GUARD], "30/min", ["auth_token.W010"], id="guard-second"),
+        pytest.param([], "30/min", ["auth_token.W010"], id="no-backends"),
+        pytest.param([MODEL_BACKEND], None, [], id="throttle-off"),
+        pytest.param([MODEL_BACKEND], "30/mango", ["auth_token.E010"], id="bad-rate-e010-only"),
+    ],
+)
+def test_check_settings__w010_login_throttle_backend(settings, backends, rate, expected):
+    settings.AUTHENTICATION_BACKENDS = backends
+    settings.AUTH_TOKEN_LOGIN_THROTTLE_RATE = rate
+    messages = auth_checks.check_settings()
+    assert _ids(messages) == expected
+    if expected == ["auth_token.W010"]:
+        assert messages == [auth_checks.W010]
+        assert messages[0].level == checks.WARNING
+
+
 @pytest.mark.parametrize("old", ["COOKIE_AGE", "EXPIRATION_DELTA"])
 def test_check_settings__w002_removed_setting(settings, old):
     setattr(settings, f"AUTH_TOKEN_{old}", 3600)

@@ -2,7 +2,7 @@
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
 
 from auth_token import services
 from auth_token.models import Token
@@ -57,3 +57,14 @@ def test_custom_user__logout_all(carol):
     for _ in range(3):
         services.login(None, carol, backend=BACKEND)
     assert services.logout_all(carol) == 3
+
+
+def test_custom_user__login_throttle_counts_the_username_field(client, carol, settings, login_window):
+    """A view that authenticates by ``email=`` and our views (``username``) spend one budget."""
+    settings.AUTH_TOKEN_LOGIN_THROTTLE_RATE = "3/min"
+    for _ in range(3):
+        assert authenticate(None, email="Carol@example.com", password="wrong") is None
+    assert authenticate(None, email="carol@example.com", password="password") is None  # the guard
+    body = {"username": "carol@example.com", "password": "password"}
+    assert client.post("/auth/login/", body, REMOTE_ADDR="10.0.0.2").status_code == 429
+    assert not Token.objects.exists()

@@ -98,7 +98,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
     ),
     "LOGIN_THROTTLE_RATE": (
         "str | None",
-        "DRF rate of the API password and device logins, per client address; ``None`` turns it off.",
+        'One budget for every password and device login (browser, admin, API, device), e.g. ``"30/min"``: '
+        "all attempts per client address, and failed attempts per username (device uuid). Needs "
+        "``auth_token.throttling.LoginThrottleBackend`` first in ``AUTHENTICATION_BACKENDS`` "
+        "(:ref:`login-throttle`); ``None`` turns it off.",
     ),
 }
 

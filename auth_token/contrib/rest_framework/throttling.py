@@ -1,33 +1,31 @@
-"""Throttling of the password and device logins per client address."""
+"""The login budget (``AUTH_TOKEN_LOGIN_THROTTLE_RATE``) as a DRF throttle class."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 
-from auth_token import services
-from auth_token.conf import settings
+from auth_token import throttling
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
 
-class LoginRateThrottle(SimpleRateThrottle):
-    """``AUTH_TOKEN_LOGIN_THROTTLE_RATE`` (e.g. ``"30/min"``; None disables it) per client IP.
+class LoginRateThrottle(BaseThrottle):
+    """Refuse a login over the shared budget of ``auth_token.throttling`` (429 + ``Retry-After``).
 
-    The rate is read from our settings on each request, so it needs no ``REST_FRAMEWORK`` setting
-    and ``override_settings`` works. Password and device logins share one budget per address.
+    The budget is the client address's and, when the view has ``throttle_credentials(request)``,
+    that of the username or device uuid it returns. It needs no ``REST_FRAMEWORK`` setting, and a
+    refused attempt is a failed login (``user_login_failed``).
     """
 
-    scope = "auth_token_login"
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        get_credentials = getattr(view, "throttle_credentials", None)
+        credentials = get_credentials(request) if get_credentials is not None else {}
+        self.seconds = throttling.check_attempt(request._request, credentials)
+        return self.seconds is None
 
-    def get_rate(self) -> str | None:
-        return settings.LOGIN_THROTTLE_RATE
-
-    def get_cache_key(self, request: Request, view: APIView) -> str:
-        # The address as AUTH_TOKEN_CLIENT_IP trusts it, not DRF's X-Forwarded-For guess. Clients
-        # without a valid address share one bucket rather than escaping the limit.
-        ident = services.client_ip(request._request) or "unknown"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+    def wait(self) -> int | None:
+        return self.seconds

@@ -83,6 +83,12 @@ class TokenAPIView(APIView):
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
+    @staticmethod
+    def body_string(request: Request, name: str) -> str | None:
+        """Return the string ``name`` of the body, before validation; None if absent or not a string."""
+        value = request.data.get(name) if isinstance(request.data, dict) else None
+        return value if isinstance(value, str) else None
+
 
 class AuthenticatedAPIView(TokenAPIView):
     """Base of the views that act on the caller's own tokens: our token required, no throttle."""
@@ -117,6 +123,11 @@ class LoginView(IssueTokenMixin, TokenAPIView):
     throttle_classes = (LoginRateThrottle,)
     serializer_class = serializers.TokenLoginSerializer
 
+    def throttle_credentials(self, request: Request) -> dict[str, str]:
+        """The username the throttle counts this attempt under, before anything authenticates."""
+        username = self.body_string(request, "username")
+        return {} if username is None else {"username": username}
+
     @extend_schema(
         tags=TAGS,
         request=serializers.TokenLoginSerializer,
@@ -146,6 +157,11 @@ class DeviceLoginView(IssueTokenMixin, TokenAPIView):
     permission_classes = (AllowAny,)
     throttle_classes = (LoginRateThrottle,)
     serializer_class = serializers.DeviceLoginSerializer
+
+    def throttle_credentials(self, request: Request) -> dict[str, str]:
+        """The device uuid the throttle counts this attempt under, as the device backend's name."""
+        device_uuid = self.body_string(request, "uuid")
+        return {} if device_uuid is None else {"device_uuid": device_uuid}
 
     @extend_schema(
         tags=TAGS,

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
 from auth_token import services
+from auth_token.backends import default_backend
 
 
 class Command(BaseCommand):
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--backend",
             default=None,
-            help="Authentication backend recorded on the tokens (default: the first configured).",
+            help="Authentication backend recorded on the tokens (default: the first that loads users).",
         )
         parser.add_argument(
             "--delete-imported",
@@ -34,7 +35,7 @@ class Command(BaseCommand):
             raise CommandError("rest_framework.authtoken is not in INSTALLED_APPS: nothing to import.")
         if batch_size < 1:
             raise CommandError("--batch-size must be a positive number.")
-        backend = backend or django_settings.AUTHENTICATION_BACKENDS[0]
+        backend = backend or default_backend()
         if backend not in django_settings.AUTHENTICATION_BACKENDS:
             raise CommandError(f"{backend} is not in AUTHENTICATION_BACKENDS.")
         from rest_framework.authtoken.models import Token as DrfToken
