@@ -10,8 +10,8 @@ per-process CACHE; W006 TAKEOVER_USER_ADMIN on, but the user model's admin on ``
 not a ``TakeoverUserAdminMixin`` (registered after auth_token's admin patched it, or not at all).
 Deploy only (``check --deploy``), with cookie auth on: W007 COOKIE_SECURE off; W008
 COOKIE_HTTPONLY off; W009 COOKIE_SAMESITE "None" without COOKIE_SECURE.
-Login throttle: E010 a LOGIN_THROTTLE_RATE that is not a rate; W010 a rate set, but
-``LoginThrottleBackend`` not first in AUTHENTICATION_BACKENDS.
+Login throttle: E010 a LOGIN_THROTTLE_RATE that is not a rate; W010 a rate set, but the first of
+AUTHENTICATION_BACKENDS is neither ``ThrottledModelBackend`` nor ``LoginThrottleBackend``.
 """
 
 from __future__ import annotations
@@ -123,11 +123,12 @@ E009 = checks.Error(
     id="auth_token.E009",
 )
 W010 = checks.Warning(
-    f"AUTH_TOKEN_LOGIN_THROTTLE_RATE is set, but {throttling.GUARD_BACKEND} is not the first of "
-    "AUTHENTICATION_BACKENDS: only auth_token's own login views are throttled, not the admin's "
-    "or other apps' logins.",
+    "AUTH_TOKEN_LOGIN_THROTTLE_RATE is set, but the first of AUTHENTICATION_BACKENDS does not "
+    "guard logins: only auth_token's own login views are throttled, not the admin's or other "
+    "apps' logins.",
     hint=(
-        f"Put {throttling.GUARD_BACKEND!r} first in AUTHENTICATION_BACKENDS, or set "
+        f"Put {throttling.MODEL_BACKEND!r} first in place of Django's ModelBackend (or "
+        f"{throttling.GUARD_BACKEND!r} before other backends), or set "
         "AUTH_TOKEN_LOGIN_THROTTLE_RATE = None."
     ),
     id="auth_token.W010",
@@ -217,7 +218,7 @@ def _check_login_throttle() -> list[checks.CheckMessage]:
             )
         ]
     backends = list(getattr(django_settings, "AUTHENTICATION_BACKENDS", None) or ())
-    return [] if backends[:1] == [throttling.GUARD_BACKEND] else [W010]
+    return [] if backends and throttling.guards_logins(backends[0]) else [W010]
 
 
 def _check_client_ip() -> list[checks.CheckMessage]:

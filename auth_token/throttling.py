@@ -5,7 +5,8 @@ one client address and the failed attempts for one username (or device uuid). Ea
 counted once, from the signal its outcome sends: ``user_login_failed`` (Django's ``authenticate()``,
 also when a backend refused) or ``user_logged_in`` (our ``login()`` and Django's). Every path checks
 with ``retry_after()``: our views before they authenticate (429 + ``Retry-After``), and
-``LoginThrottleBackend`` inside ``authenticate()`` for views we do not own.
+the first backend inside ``authenticate()`` for views we do not own: ``ThrottledModelBackend``
+in place of Django's ``ModelBackend``, or the ``LoginThrottleBackend`` guard before other backends.
 
 Counters live in the token cache (``AUTH_TOKEN_CACHE``) or else Django's ``default`` cache, so
 processes sharing that cache share the budget. A cache error lets the attempt through (logged):
@@ -22,10 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model, user_login_failed
+from django.contrib.auth.backends import ModelBackend
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.module_loading import import_string
 from django.views.decorators.debug import sensitive_variables
 
 from auth_token import services
@@ -33,12 +36,14 @@ from auth_token.backends import normalize_device_uuid
 from auth_token.conf import settings
 
 if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
     from django.core.cache.backends.base import BaseCache
     from django.http import HttpRequest
 
 logger = logging.getLogger(__name__)
 
 GUARD_BACKEND = "auth_token.throttling.LoginThrottleBackend"
+MODEL_BACKEND = "auth_token.throttling.ThrottledModelBackend"
 PERIODS = {
     **dict.fromkeys(("s", "sec", "second"), 1),
     **dict.fromkeys(("m", "min", "minute"), 60),
@@ -105,26 +110,64 @@ def logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     _count(request, {})
 
 
-class LoginThrottleBackend:
-    """A guard, listed first in ``AUTHENTICATION_BACKENDS``: refuses every authentication over budget.
+@sensitive_variables("credentials")
+def refuse_over_budget(request: HttpRequest | None, credentials: dict[str, Any]) -> None:
+    """Raise ``PermissionDenied`` when the attempt is over budget, from inside ``authenticate()``.
 
-    Raising ``PermissionDenied`` makes Django's ``authenticate()`` stop before the real backends,
-    send ``user_login_failed`` and return None, so the admin's login and third-party views show their
-    usual invalid-login error. It never authenticates anyone; it has no ``get_user`` (Django's test
-    client would pick it to load users) and no permission methods.
+    Django's ``authenticate()`` then stops before the other backends, sends ``user_login_failed``
+    and returns None, so the admin's login and third-party views show their usual invalid-login
+    error.
+    """
+    if retry_after(request, credentials) is not None:
+        raise PermissionDenied
+
+
+class ThrottledModelBackend(ModelBackend):
+    """Django's ``ModelBackend`` behind the login budget: list it first, in its place.
+
+    One backend still, so Django's ``login(request, user)`` needs no ``backend=`` (a sign-up view),
+    and every later backend is guarded too: over budget it refuses before any of them runs.
+    """
+
+    # **credentials, as ModelBackend's **kwargs: it runs for every login, whatever its credentials.
+    @sensitive_variables("credentials")
+    def authenticate(self, request: HttpRequest | None, **credentials: Any) -> AbstractBaseUser | None:
+        refuse_over_budget(request, credentials)
+        return super().authenticate(request, **credentials)
+
+    @sensitive_variables("credentials")
+    async def aauthenticate(self, request: HttpRequest | None, **credentials: Any) -> AbstractBaseUser | None:
+        """See authenticate()."""
+        await sync_to_async(refuse_over_budget)(request, credentials)
+        return await super().aauthenticate(request, **credentials)
+
+
+class LoginThrottleBackend:
+    """A guard for sites whose first backend is not ours (LDAP, SSO): list it first.
+
+    It never authenticates anyone; it has no ``get_user`` (Django's test client would pick it to
+    load users) and no permission methods. Being a second backend, it makes Django's
+    ``login(request, user)`` ask for ``backend=``; ``ThrottledModelBackend`` does not.
     """
 
     # **credentials on purpose: Django binds each backend's signature to the credentials, and this
     # one must run for every login, whatever it is made of.
     @sensitive_variables("credentials")
     def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
-        if retry_after(request, credentials) is not None:
-            raise PermissionDenied
-        return None
+        refuse_over_budget(request, credentials)
 
     async def aauthenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
         """See authenticate()."""
-        return await sync_to_async(self.authenticate)(request, **credentials)
+        await sync_to_async(refuse_over_budget)(request, credentials)
+
+
+def guards_logins(backend_path: str) -> bool:
+    """Return whether the backend at ``backend_path`` refuses logins over the budget."""
+    try:
+        backend = import_string(backend_path)
+    except ImportError:
+        return False
+    return isinstance(backend, type) and issubclass(backend, (ThrottledModelBackend, LoginThrottleBackend))
 
 
 def _budget() -> tuple[int, int] | None:

@@ -91,11 +91,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 
-# LoginThrottleBackend, first, refuses every login over AUTH_TOKEN_LOGIN_THROTTLE_RATE, the admin's
-# included. DeviceKeyBackend lets registered devices log in with their secret (the API's devices/login/).
+# ThrottledModelBackend (Django's ModelBackend behind the login budget), first, refuses every login
+# over AUTH_TOKEN_LOGIN_THROTTLE_RATE, the admin's and device logins included. DeviceKeyBackend lets
+# registered devices log in with their secret (the API's devices/login/).
 AUTHENTICATION_BACKENDS = [
-    "auth_token.throttling.LoginThrottleBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "auth_token.throttling.ThrottledModelBackend",
     "auth_token.backends.DeviceKeyBackend",
 ]
 

@@ -320,12 +320,16 @@ def test_check_settings__login_throttle_rate_ok(settings, rate):
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 GUARD = "auth_token.throttling.LoginThrottleBackend"
+THROTTLED_MODEL_BACKEND = "auth_token.throttling.ThrottledModelBackend"
 
 
 @pytest.mark.parametrize(
     ("backends", "rate", "expected"),
     [
         pytest.param([GUARD, MODEL_BACKEND], "30/min", [], id="guard-first"),
+        pytest.param([THROTTLED_MODEL_BACKEND], "30/min", [], id="throttled-model-backend"),
+        pytest.param([MODEL_BACKEND, THROTTLED_MODEL_BACKEND], "30/min", ["auth_token.W010"], id="second"),
+        pytest.param(["no.such.Backend"], "30/min", ["auth_token.W010"], id="unknown-backend"),
         pytest.param([MODEL_BACKEND], "30/min", ["auth_token.W010"], id="no-guard"),
         pytest.param([MODEL_BACKEND, GUARD], "30/min", ["auth_token.W010"], id="guard-second"),
         pytest.param([], "30/min", ["auth_token.W010"], id="no-backends"),

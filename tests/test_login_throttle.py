@@ -401,3 +401,54 @@ def test_shared_cache__counters_land_in_redis_and_bind_every_process(client, set
     assert not any("alice" in key or "10.1.0." in key for key in keys)  # hashed
     settings.AUTH_TOKEN_CACHE = "process_b"  # another process, same Redis
     assert api_login(client, "alice", "password", REMOTE_ADDR="10.2.0.1").status_code == 429
+
+
+# --- ThrottledModelBackend: the guard and Django's ModelBackend in one ---------------------------
+
+THROTTLED_MODEL_BACKEND = "auth_token.throttling.ThrottledModelBackend"
+
+
+@pytest.fixture
+def one_backend(settings):
+    """The plain project's setting: Django's ModelBackend replaced by ours, nothing else."""
+    settings.AUTHENTICATION_BACKENDS = [THROTTLED_MODEL_BACKEND]
+
+
+def test_throttled_model_backend__guards_the_admin_login(client, root, one_backend):
+    spend_address_budget(client)
+    assert_admin_refused(client, admin_login(client, "root", "password"))
+
+
+def test_throttled_model_backend__authenticates_within_budget(client, root, one_backend):
+    response = admin_login(client, "root", "password")
+    assert response.status_code == 302
+    assert Token.objects.get().backend == THROTTLED_MODEL_BACKEND
+
+
+def test_throttled_model_backend__refuses_inside_aauthenticate(alice, one_backend):
+    request = RequestFactory().post("/", REMOTE_ADDR="10.9.8.7")
+    for _ in range(5):
+        assert async_to_sync(aauthenticate)(request, username="alice", password="wrong") is None
+    assert async_to_sync(aauthenticate)(request, username="alice", password="password") is None
+
+
+@pytest.mark.parametrize(
+    ("backends", "needs_backend"),
+    [([THROTTLED_MODEL_BACKEND], False), ([throttling.GUARD_BACKEND, THROTTLED_MODEL_BACKEND], True)],
+    ids=["throttled-model-backend", "guard-and-model-backend"],
+)
+def test_throttled_model_backend__django_login_needs_no_backend(settings, alice, backends, needs_backend):
+    """A sign-up view calls Django's login(request, user) for a user authenticate() never saw."""
+    from django.contrib.auth import login
+    from django.contrib.sessions.backends.db import SessionStore
+
+    settings.AUTHENTICATION_BACKENDS = backends
+    request = RequestFactory().post("/")
+    request.session = SessionStore()
+    user = type(alice)._default_manager.get(pk=alice.pk)  # no .backend: not from authenticate()
+    if needs_backend:
+        with pytest.raises(ValueError, match="multiple authentication backends"):
+            login(request, user)
+    else:
+        login(request, user)
+        assert request.session["_auth_user_backend"] == THROTTLED_MODEL_BACKEND

@@ -100,8 +100,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "str | None",
         'One budget for every password and device login (browser, admin, API, device), e.g. ``"30/min"``: '
         "all attempts per client address, and failed attempts per username (device uuid). Needs "
-        "``auth_token.throttling.LoginThrottleBackend`` first in ``AUTHENTICATION_BACKENDS`` "
-        "(:ref:`login-throttle`); ``None`` turns it off.",
+        "``auth_token.throttling.ThrottledModelBackend`` (or the ``LoginThrottleBackend`` guard) "
+        "first in ``AUTHENTICATION_BACKENDS`` (:ref:`login-throttle`); ``None`` turns it off.",
     ),
 }
 
