@@ -1,5 +1,6 @@
 import os
 import time
+import uuid
 
 import pytest
 import time_machine
@@ -98,6 +99,21 @@ def server_database():
 
 
 REDIS_URL = "redis://127.0.0.1:6379/15"  # db 15 is for the tests only
+
+
+def use_two_process_caches(settings):
+    """Point AUTH_TOKEN_CACHE at "process_a": it and "process_b" share one Redis (db 15) and a new
+    key prefix, standing for two processes of one site. Return the prefix."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "process_a": {**backend, "KEY_PREFIX": prefix},
+        "process_b": {**backend, "KEY_PREFIX": prefix},
+    }
+    require_redis("process_a")
+    settings.AUTH_TOKEN_CACHE = "process_a"
+    return prefix
 
 
 def require_redis(alias):

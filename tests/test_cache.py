@@ -4,7 +4,6 @@ Two cache aliases on one Redis server stand for two processes. Locally a missing
 these tests; in CI (``CI`` set) it fails them.
 """
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -17,7 +16,7 @@ from django.utils import timezone
 from auth_token import cache as token_cache
 from auth_token import checks, services
 from auth_token.models import Token
-from tests.conftest import REDIS_URL, require_redis
+from tests.conftest import use_two_process_caches
 from tests.factories import UserFactory, issue_token, make_takeover
 
 pytestmark = pytest.mark.django_db(transaction=True)  # invalidations run on commit
@@ -25,15 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)  # invalidations run on com
 
 @pytest.fixture
 def redis(settings):
-    prefix = f"test-{uuid.uuid4().hex}"
-    backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "process_a": {**backend, "KEY_PREFIX": prefix},
-        "process_b": {**backend, "KEY_PREFIX": prefix},
-    }
-    require_redis("process_a")
-    settings.AUTH_TOKEN_CACHE = "process_a"
+    use_two_process_caches(settings)
     token_cache._paused_until = 0.0
     yield settings
     caches["process_b"].clear()  # db 15 is for these tests only

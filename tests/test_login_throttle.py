@@ -21,7 +21,7 @@ from django.utils import timezone
 from auth_token import services, throttling
 from auth_token.models import Token
 from auth_token.throttling import LoginThrottleBackend
-from tests.conftest import REDIS_URL, require_redis
+from tests.conftest import REDIS_URL, use_two_process_caches
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -378,15 +378,7 @@ def test_cache_error__lets_every_login_through(client, root, phone, broken_cache
 @pytest.fixture
 def shared_redis(settings):
     """Two cache aliases on one Redis (db 15) stand for two processes of one site."""
-    prefix = f"test-{uuid.uuid4().hex}"
-    backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "process_a": {**backend, "KEY_PREFIX": prefix},
-        "process_b": {**backend, "KEY_PREFIX": prefix},
-    }
-    require_redis("process_a")
-    settings.AUTH_TOKEN_CACHE = "process_a"
+    prefix = use_two_process_caches(settings)
     client = redis.Redis.from_url(REDIS_URL)
     yield prefix, client
     for key in client.scan_iter(f"{prefix}:*"):  # only this test's keys: never a flush
