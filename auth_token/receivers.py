@@ -15,7 +15,16 @@ from auth_token import services, throttling
 from auth_token.conf import settings
 from auth_token.contrib.rest_framework import legacy
 from auth_token.models import Token
-from auth_token.resolver import current_state, get_state
+from auth_token.resolver import (
+    STATE_ATTRIBUTE,
+    Credential,
+    RequestState,
+    current_state,
+    get_state,
+    is_test_client_request,
+    remember_test_client_session,
+    test_client_credential,
+)
 from auth_token.signals import token_revoked
 
 
@@ -78,23 +87,42 @@ def token_deleted(sender: type, instance: Token, **kwargs: Any) -> None:
 
 
 def django_logged_in(sender: type, request: Any, user: Any, **kwargs: Any) -> None:
-    """Django's login() (the admin's login page, password reset...): issue a cookie token too."""
-    state = get_state(request)
+    """Django's login() (the admin's login page, password reset...): issue a cookie token too.
+
+    Django's test client (``force_login()``, ``login()``) calls login() on a request that never
+    passed the middleware: its session then stands for the new token in later requests.
+    """
+    from_test_client = is_test_client_request(request)
+    state = _test_client_state(request, None) if from_test_client else get_state(request)
     if state is None or state.in_service:
         return
     session = getattr(request, "session", None)
     backend = session.get(BACKEND_SESSION_KEY) if session is not None else None
     with services.service_call(state):
-        services.login(request, user, backend=backend, allowed_header=False)
+        _, raw = services.login(request, user, backend=backend, allowed_header=False)
+    if from_test_client:
+        remember_test_client_session(request.session.session_key, raw)
 
 
 def django_logged_out(sender: type, request: Any, user: Any, **kwargs: Any) -> None:
     """Django's logout(): end the request's token (or, during a takeover, the takeover)."""
-    state = get_state(request)
+    if is_test_client_request(request):
+        credential = test_client_credential(request.session.session_key, forget=True)
+        state = _test_client_state(request, credential)
+    else:
+        state = get_state(request)
     if state is None or state.in_service:
         return
     with services.service_call(state):
         services.logout(request)
+
+
+def _test_client_state(request: Any, credential: Credential | None) -> RequestState:
+    """Give the test client's bare request the state the middleware gives a real one."""
+    state = RequestState(request)
+    state.credential = credential
+    setattr(request, STATE_ATTRIBUTE, state)
+    return state
 
 
 def memberships_changed(

@@ -22,6 +22,7 @@ from django.core.signals import setting_changed
 from django.db import DatabaseError, connections, router
 from django.db.models.query import get_related_populators
 from django.dispatch import receiver
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.db.models import QuerySet
-    from django.http import HttpRequest
 
 logger = logging.getLogger(__name__)
 STATE_ATTRIBUTE = "_auth_token_state"
@@ -80,7 +80,33 @@ def get_credential(request: HttpRequest) -> Credential | None:
         value = request.COOKIES.get(settings.COOKIE_NAME)
         if value is not None:
             return Credential(COOKIE, value if keys.is_well_formed(value) else None)
+    if _test_client_sessions:  # empty outside tests
+        return test_client_credential(request.COOKIES.get(django_settings.SESSION_COOKIE_NAME))
     return None
+
+
+# Django's test client logs in by calling login() on a bare HttpRequest, then sends only its
+# session cookie. The login() bridge notes here which token each such session stands for: in this
+# process's memory only, never stored. Outside tests it stays empty and costs one falsy check.
+_test_client_sessions: dict[str, str] = {}
+_TEST_CLIENT_SESSIONS_MAX = 10_000
+
+
+def is_test_client_request(request: object) -> bool:
+    """Return whether ``request`` is the bare one Django's test client passes to login()/logout()."""
+    return type(request) is HttpRequest and request.method is None and hasattr(request, "session")
+
+
+def remember_test_client_session(session_key: str, raw: str) -> None:
+    if len(_test_client_sessions) >= _TEST_CLIENT_SESSIONS_MAX:
+        del _test_client_sessions[next(iter(_test_client_sessions))]
+    _test_client_sessions[session_key] = raw
+
+
+def test_client_credential(session_key: str | None, *, forget: bool = False) -> Credential | None:
+    """Return the credential of a test client's session (and forget it, at logout)."""
+    raw = (_test_client_sessions.pop if forget else _test_client_sessions.get)(session_key or "", None)
+    return None if raw is None else Credential(COOKIE, raw)
 
 
 def _split_scheme(value: str) -> tuple[str, str, str]:

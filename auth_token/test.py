@@ -1,16 +1,14 @@
-"""Test clients whose ``login()`` / ``force_login()`` make token sessions, and pytest fixtures.
+"""Test clients whose ``login()`` / ``force_login()`` make token sessions without Django's sessions.
 
-Django's own ``Client.force_login`` writes a Django session, which this middleware does not
-read. Enable the fixtures with ``pytest_plugins = ["auth_token.test"]``.
+Django's own client works too, through its session (see docs/reference/testing.rst); these need
+no session app and return the token. The pytest fixtures are in ``auth_token.pytest_plugin``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from http.cookies import SimpleCookie
 from typing import Any
 
-import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth import authenticate
 from django.test import client
@@ -69,20 +67,3 @@ def bearer_client(user, **options: Any) -> Client:
         **options,
     )
     return Client(headers={settings.HEADER_NAME: f"{settings.HEADER_TOKEN_TYPE} {raw}"})
-
-
-@pytest.fixture
-def token_client() -> Client:
-    """A test client whose login methods make token sessions."""
-    return Client()
-
-
-@pytest.fixture
-def async_token_client() -> AsyncClient:
-    return AsyncClient()
-
-
-@pytest.fixture
-def api_client_factory(db) -> Callable[..., Client]:
-    """Return ``make(user, **login_options)``: a client authenticated by a Bearer header."""
-    return bearer_client

@@ -9,7 +9,7 @@ from django.db import connection
 from auth_token import signals
 from tests.factories import UserFactory, issue_token
 
-pytest_plugins = ["auth_token.test"]
+pytest_plugins = ["auth_token.pytest_plugin"]
 
 
 @pytest.fixture(autouse=True)
