@@ -21,12 +21,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	touch $@
 
+DOCS_STAMP := $(VENV)/.installed-docs
+
+$(DOCS_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),docs]"
+	touch $@
+
 run: $(STAMP)
 	$(BIN)/python example_project/manage.py migrate --verbosity 0
 	$(BIN)/python example_project/manage.py demo_users
 	$(BIN)/python example_project/manage.py runserver $(HOST):$(PORT)
 
-test: $(STAMP)
+# The suite checks the manual too (tests/test_docs.py loads its Sphinx extension): docs extra.
+test: $(DOCS_STAMP)
 	DB=$(DB) $(BIN)/python -m pytest $(PYTEST_ARGS)
 	DB=$(DB) DJANGO_SETTINGS_MODULE=tests.settings_custom_user $(BIN)/python -m pytest tests/test_custom_user.py $(PYTEST_ARGS)
 	DJANGO_SETTINGS_MODULE=example_project.settings $(BIN)/python -m pytest example_project/tests $(PYTEST_ARGS)
@@ -35,12 +42,6 @@ lint: $(STAMP)
 	$(BIN)/python -m ruff check auth_token tests example_project benchmarks docs
 	$(BIN)/python -m ruff format --check auth_token tests example_project benchmarks docs
 	$(BIN)/python -m django makemigrations --check --dry-run --settings=tests.settings
-
-DOCS_STAMP := $(VENV)/.installed-docs
-
-$(DOCS_STAMP): pyproject.toml $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),docs]"
-	touch $@
 
 # HTML into docs/_build/html (ignored); warnings are errors.
 docs: $(DOCS_STAMP)
