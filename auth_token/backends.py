@@ -18,6 +18,14 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
 
+DEVICE_BACKEND = "auth_token.backends.DeviceKeyBackend"
+
+
+def device_login_enabled() -> bool:
+    """Return whether devices can log in here: only through this backend (check E013)."""
+    return DEVICE_BACKEND in django_settings.AUTHENTICATION_BACKENDS
+
+
 def normalize_device_uuid(value: str) -> str:
     """Return a UUID as 32 lowercase hex so hyphenated and plain forms match; else unchanged."""
     try:
@@ -44,7 +52,7 @@ class DeviceKeyBackend(ModelBackend):
             .filter(login_token=digest, uuid=normalize_device_uuid(device_uuid), is_active=True)
             .first()
         )
-        if device is None or not keys.is_well_formed(device_token, keys.device_prefix()):
+        if device is None or not keys.is_well_formed(device_token):
             return None
         user = device.user
         if not self.user_can_authenticate(user):

@@ -45,11 +45,45 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_THROTTLE_RATE": "30/min",
 }
 
-# Settings of the original django-auth-token that no longer exist, with what replaces them.
+# Settings of the original django-auth-token that no longer exist, with what replaces them
+# (check W002; any other unknown AUTH_TOKEN_* name is a typo, W003).
 REMOVED = {
-    "COOKIE_AGE": "A persistent cookie now expires with its token (MAX_TOKEN_AGE).",
-    "EXPIRATION_DELTA": "Use AUTH_TOKEN_DEFAULT_TOKEN_AGE and AUTH_TOKEN_MAX_TOKEN_AGE.",
+    "COOKIE_AGE": 'A persistent ("remember me") cookie now expires with its token: AUTH_TOKEN_MAX_TOKEN_AGE.',
+    "EXPIRATION_DELTA": (
+        "Use AUTH_TOKEN_RENEWAL_INTERVAL: the least number of seconds between two renewals of a "
+        "token's expiry."
+    ),
+    "COUNT_USER_PRESERVED_TOKENS": (
+        "`manage.py cleartokens` deletes every expired or revoked token, keeping none per user; "
+        "AUTH_TOKEN_MAX_TOKENS_PER_USER caps a user's active tokens."
+    ),
+    "MAX_RANDOM_KEY_ITERATIONS": "A token holds 256 random bits: there are no collisions to retry.",
+    "LENGTH": (
+        "Tokens have one format (prefix, 43 random characters, checksum); AUTH_TOKEN_KEY_PREFIX sets "
+        "the prefix."
+    ),
+    "HASH_SALT": "Tokens are stored as SHA-256 digests of 256 random bits: no salt is read.",
+    "TAKEOVER_ENABLED": (
+        "AUTH_TOKEN_TAKEOVER_PERMISSION says who may take over whom; AUTH_TOKEN_TAKEOVER_USER_ADMIN = "
+        "False removes the admin's takeover action."
+    ),
 }
+# Whole families of removed settings, by the start of their names.
+REMOVED_FAMILIES = {
+    "TWO_FACTOR_": (
+        "Two-factor login is not part of this library: use a two-factor app (such as django-otp) "
+        "on the login views."
+    ),
+    "OTP_": "One-time passwords are not part of this library.",
+    "AUTHORIZATION_": "Authorization requests and their one-time passwords are not part of this library.",
+}
+
+
+def removed_setting_replacement(name: str) -> str | None:
+    """Return what replaces the removed setting ``AUTH_TOKEN_<name>``, or None if it never existed."""
+    if name in REMOVED:
+        return REMOVED[name]
+    return next((hint for start, hint in REMOVED_FAMILIES.items() if name.startswith(start)), None)
 
 
 class Settings:

@@ -1,4 +1,5 @@
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 
 class TakeoverActive(PermissionDenied):
@@ -19,3 +20,13 @@ class InvalidDeviceCredentials(PermissionDenied):
 
 class SessionEnded(PermissionDenied):
     """The request's token was revoked while the request ran; what it began is undone."""
+
+
+class DeviceLoginDisabled(Http404):
+    """DeviceKeyBackend is not in AUTHENTICATION_BACKENDS (check E013): no device could log in.
+
+    A 404 in views and the API: to a client, the site has no device login.
+    """
+
+    def __init__(self, message: str = "Device login is not enabled on this site.") -> None:
+        super().__init__(message)

@@ -22,7 +22,9 @@ PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9]{0,9}")
 MAX_TOKEN_LENGTH = 10 + 1 + RANDOM_LENGTH + CHECKSUM_LENGTH
 LEGACY_DIGEST_VERSION = "drf"
 _LEGACY = re.compile(r"[0-9a-f]{40}")
-_BODY = re.compile(rf"[0-9A-Za-z]{{{RANDOM_LENGTH + CHECKSUM_LENGTH}}}")
+# Any prefix, not only the current one: tokens and device secrets issued before a change of
+# KEY_PREFIX keep working (the digest covers the whole token, prefix included).
+_TOKEN = re.compile(rf"{PREFIX_PATTERN.pattern}_[0-9A-Za-z]{{{RANDOM_LENGTH + CHECKSUM_LENGTH}}}")
 
 
 def checksum(text: str) -> str:
@@ -51,16 +53,12 @@ def generate(prefix: str | None = None) -> str:
     return body + checksum(body)
 
 
-def is_well_formed(value: object, prefix: str | None = None) -> bool:
-    """Return whether ``value`` is a token of ours: prefix, length, alphabet and checksum.
+def is_well_formed(value: object) -> bool:
+    """Return whether ``value`` is a token or device secret of ours: format and checksum.
 
     Cheap and query-free: anything this rejects never reaches the database.
     """
-    prefix = token_prefix() if prefix is None else prefix
-    if not isinstance(value, str) or len(value) != len(prefix) + 1 + RANDOM_LENGTH + CHECKSUM_LENGTH:
-        return False
-    head, sep, body = value.partition("_")
-    if head != prefix or not sep or not _BODY.fullmatch(body):
+    if not isinstance(value, str) or len(value) > MAX_TOKEN_LENGTH or not _TOKEN.fullmatch(value):
         return False
     return secrets.compare_digest(checksum(value[:-CHECKSUM_LENGTH]), value[-CHECKSUM_LENGTH:])
 

@@ -70,7 +70,8 @@ def get_credential(request: HttpRequest) -> Credential | None:
         value = request.META.get(meta_key(settings.HEADER_NAME), "")
         scheme, separator, rest = _split_scheme(value)
         scheme = scheme.lower()
-        if scheme and scheme == settings.HEADER_TOKEN_TYPE.lower():
+        token_type = settings.HEADER_TOKEN_TYPE  # not a str: check E011, and no header is ours
+        if scheme and isinstance(token_type, str) and scheme == token_type.lower():
             well_formed = separator == " " and keys.is_well_formed(rest)
             return Credential(HEADER, rest if well_formed else None)
         if scheme and scheme in {legacy.lower() for legacy in settings.LEGACY_HEADER_TOKEN_TYPES}:

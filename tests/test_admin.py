@@ -542,5 +542,5 @@ def test_check_user_admin__silenced_by_setting(settings, monkeypatch):
 
 def test_check_user_admin__admin_not_installed(settings, monkeypatch):
     monkeypatch.setitem(admin.site._registry, User, UserAdmin(User, admin.site))
-    monkeypatch.setattr(auth_checks.apps, "is_installed", lambda name: name != "django.contrib.admin")
+    monkeypatch.setattr(auth_checks.wiring.apps, "is_installed", lambda name: name != "django.contrib.admin")
     assert auth_checks.check_user_admin() == []

@@ -98,10 +98,11 @@ def test_rest_api_reference__mentions_path(path):
     assert f"``{path}``" in read(REFERENCE / "rest-api.rst")
 
 
-CHECK_IDS = sorted(set(re.findall(r"auth_token\.[EW]\d{3}", read(ROOT / "auth_token" / "checks.py"))))
+CHECKS_SOURCE = "".join(read(path) for path in sorted((ROOT / "auth_token" / "checks").glob("*.py")))
+CHECK_IDS = sorted(set(re.findall(r"auth_token\.[EW]\d{3}", CHECKS_SOURCE)))
 CHECK_IDS += sorted(
     f"auth_token.{short}"
-    for short in re.findall(r"\b([EW]\d{3})\b", read(ROOT / "auth_token" / "checks.py"))
+    for short in re.findall(r"\b([EW]\d{3})\b", CHECKS_SOURCE)
     if f"auth_token.{short}" not in CHECK_IDS
 )
 

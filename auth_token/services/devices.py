@@ -5,16 +5,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
-from django.conf import settings as django_settings
 from django.contrib.auth import authenticate
-from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from auth_token import keys, signals
-from auth_token.backends import normalize_device_uuid
-from auth_token.exceptions import DeviceKeyAlreadyExists, InvalidDeviceCredentials, SessionEnded
+from auth_token.backends import DEVICE_BACKEND, device_login_enabled, normalize_device_uuid
+from auth_token.exceptions import (
+    DeviceKeyAlreadyExists,
+    DeviceLoginDisabled,
+    InvalidDeviceCredentials,
+    SessionEnded,
+)
 from auth_token.models import DEVICE_UUID_LENGTH, DeviceKey, Token
 from auth_token.reasons import RevokeReason
 from auth_token.services.tokens import clean_user_agent, end_tokens, login, refuse_during_takeover, revoke
@@ -25,8 +28,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.db.models import QuerySet
     from django.http import HttpRequest
-
-DEVICE_BACKEND = "auth_token.backends.DeviceKeyBackend"
 
 
 @sensitive_variables("raw")
@@ -44,10 +45,7 @@ def register_device(
     registrations race.
     """
     refuse_during_takeover(request)
-    if DEVICE_BACKEND not in django_settings.AUTHENTICATION_BACKENDS:
-        raise ImproperlyConfigured(
-            f"Add {DEVICE_BACKEND!r} to AUTHENTICATION_BACKENDS: without it a device cannot log in."
-        )
+    refuse_unless_device_login_enabled()
     normalized = normalize_device_uuid(uuid)
     if not normalized or len(normalized) > DEVICE_UUID_LENGTH:
         raise ValueError("A device UUID must have between 1 and 64 characters.")
@@ -90,6 +88,7 @@ def login_device(
     Every wrong input raises the same ``InvalidDeviceCredentials`` and sends ``user_login_failed``
     with the secret masked.
     """
+    refuse_unless_device_login_enabled()
     user = authenticate(request, device_uuid=uuid, device_token=secret)
     device = getattr(user, "device_key", None)
     if device is None:
@@ -102,6 +101,12 @@ def login_device(
         revoke(token, request=request, reason=RevokeReason.DEVICE_DEACTIVATED)
         raise InvalidDeviceCredentials
     return token, raw
+
+
+def refuse_unless_device_login_enabled() -> None:
+    """Refuse device registration and login, before anything is written, when no device can log in."""
+    if not device_login_enabled():
+        raise DeviceLoginDisabled
 
 
 def _still_active(rows: QuerySet) -> bool:

@@ -443,9 +443,11 @@ def expiry(now: datetime, created_at: datetime, expiration: bool) -> datetime:
 
 
 def _backend_path(user: AbstractBaseUser, backend: str | None) -> str:
-
+    """Return the dotted path to store, as Django's login() picks it (a class would never load)."""
     path = backend or getattr(user, "backend", None)
     if path:
+        if not isinstance(path, str):
+            raise TypeError(f"backend must be a dotted import path string (got {path!r}).")
         return path
     backends = django_settings.AUTHENTICATION_BACKENDS
     if len(backends) == 1:

@@ -63,7 +63,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
     ),
     "KEY_PREFIX": (
         "str",
-        "Prefix of new tokens, ``[a-z][a-z0-9]{0,9}``; device secrets use it followed by ``d``.",
+        (
+            "Prefix of new tokens, ``[a-z][a-z0-9]{0,9}``; device secrets use it followed by ``d``. "
+            "Tokens and secrets issued under an earlier prefix keep working."
+        ),
     ),
     "CACHE": (
         "str | None",

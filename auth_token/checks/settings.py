@@ -1,40 +1,15 @@
-"""System checks for auth_token settings.
-
-Ids: E001 bad KEY_PREFIX; E002 both Django's AuthenticationMiddleware and ours; E003 HEADER_NAME
-with an underscore; E004 ``__Host-`` cookie name with a domain, a path other than ``/`` or no
-Secure flag; E005 a CLIENT_IP that cannot work (django-ipware's old dicts among them); E006 bad
-COOKIE_SAMESITE; E007 an age that is not a positive int; E008 a CACHE alias missing from CACHES;
-E009 LOCAL_CACHE without a Redis CACHE; W001 cookie auth without CsrfViewMiddleware; W002 a
-removed setting; W003 an unknown ``AUTH_TOKEN_*`` setting; W004 our middleware missing; W005 a
-per-process CACHE; W006 TAKEOVER_USER_ADMIN on, but the user model's admin on ``admin.site`` is
-not a ``TakeoverUserAdminMixin`` (registered after auth_token's admin patched it, or not at all).
-Deploy only (``check --deploy``), with cookie auth on: W007 COOKIE_SECURE off; W008
-COOKIE_HTTPONLY off; W009 COOKIE_SAMESITE "None" without COOKIE_SECURE.
-Login throttle: E010 a LOGIN_THROTTLE_RATE that is not a rate; W010 a rate set, but the first of
-AUTHENTICATION_BACKENDS is neither ``ThrottledModelBackend`` nor ``LoginThrottleBackend``.
-"""
+"""Checks of the ``AUTH_TOKEN_*`` settings themselves (ids: see ``auth_token.checks``)."""
 
 from __future__ import annotations
 
-import sys
+import re
 
-from django.apps import apps
 from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
 from django.core import checks
 
 from auth_token import client_ip, keys, local_cache, throttling
-from auth_token.conf import DEFAULTS, PREFIX, REMOVED, settings
+from auth_token.conf import DEFAULTS, PREFIX, removed_setting_replacement, settings
 
-OUR_MIDDLEWARE = "auth_token.middleware.TokenAuthenticationMiddleware"
-DJANGO_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
-CSRF_MIDDLEWARE = "django.middleware.csrf.CsrfViewMiddleware"
-
-E002 = checks.Error(
-    f"Both {DJANGO_MIDDLEWARE} and {OUR_MIDDLEWARE} are in MIDDLEWARE.",
-    hint=f"Remove {DJANGO_MIDDLEWARE}: {OUR_MIDDLEWARE} replaces it.",
-    id="auth_token.E002",
-)
 E003 = checks.Error(
     "AUTH_TOKEN_HEADER_NAME contains an underscore.",
     hint="ASGI and most proxies drop header names with underscores; use hyphens.",
@@ -59,16 +34,6 @@ E006 = checks.Error(
     "AUTH_TOKEN_COOKIE_SAMESITE must be 'Lax', 'Strict', 'None' or None.",
     id="auth_token.E006",
 )
-W001 = checks.Warning(
-    f"Cookie authentication is enabled but {CSRF_MIDDLEWARE} is not in MIDDLEWARE.",
-    hint="Add it, or set AUTH_TOKEN_COOKIE = False: a cookie credential needs CSRF protection.",
-    id="auth_token.W001",
-)
-W004 = checks.Warning(
-    f"{OUR_MIDDLEWARE} is not in MIDDLEWARE.",
-    hint="Add it where django.contrib.auth.middleware.AuthenticationMiddleware was.",
-    id="auth_token.W004",
-)
 W005 = checks.Warning(
     "AUTH_TOKEN_CACHE is a per-process cache.",
     hint=(
@@ -76,43 +41,6 @@ W005 = checks.Warning(
         "expires (up to AUTH_TOKEN_RENEWAL_INTERVAL). Use a shared cache such as Redis."
     ),
     id="auth_token.W005",
-)
-W006 = checks.Warning(
-    "AUTH_TOKEN_TAKEOVER_USER_ADMIN is on, but the user model is not registered on admin.site with "
-    "a TakeoverUserAdminMixin admin: there is no takeover in the admin.",
-    hint=(
-        "Register your user admin from an app listed before auth_token in INSTALLED_APPS (auth_token "
-        "patches it), add auth_token.admin.TakeoverUserAdminMixin to it yourself, or set "
-        "AUTH_TOKEN_TAKEOVER_USER_ADMIN = False."
-    ),
-    id="auth_token.W006",
-)
-W007 = checks.Warning(
-    "AUTH_TOKEN_COOKIE_SECURE is False: browsers send the token cookie over plain HTTP too, where "
-    "anyone on the network can read it and act as the user.",
-    hint=(
-        "Set AUTH_TOKEN_COOKIE_SECURE = True (the default) and serve the site over HTTPS; behind a "
-        "proxy that ends HTTPS, also set SECURE_PROXY_SSL_HEADER."
-    ),
-    id="auth_token.W007",
-)
-W008 = checks.Warning(
-    "AUTH_TOKEN_COOKIE_HTTPONLY is False: any script on your pages, an injected one included, can "
-    "read the token cookie and use the session from elsewhere.",
-    hint=(
-        "Set AUTH_TOKEN_COOKIE_HTTPONLY = True (the default): the browser still sends the cookie with "
-        "your pages' own requests."
-    ),
-    id="auth_token.W008",
-)
-W009 = checks.Warning(
-    'AUTH_TOKEN_COOKIE_SAMESITE is "None" but AUTH_TOKEN_COOKIE_SECURE is False: browsers reject '
-    "such a cookie, so no browser stays logged in.",
-    hint=(
-        'Set AUTH_TOKEN_COOKIE_SECURE = True, or AUTH_TOKEN_COOKIE_SAMESITE = "Lax" (the default) '
-        "unless the cookie must go with cross-site requests."
-    ),
-    id="auth_token.W009",
 )
 E009 = checks.Error(
     "AUTH_TOKEN_LOCAL_CACHE needs AUTH_TOKEN_CACHE to name a Redis cache.",
@@ -133,6 +61,16 @@ W010 = checks.Warning(
     ),
     id="auth_token.W010",
 )
+E011 = checks.Error(
+    'AUTH_TOKEN_HEADER_TOKEN_TYPE must be an HTTP authentication scheme such as "Bearer": a bare '
+    "token without a scheme (the original django-auth-token's None) is not supported.",
+    hint=(
+        'Leave the default "Bearer" and have clients send "Authorization: Bearer <token>", or set '
+        "AUTH_TOKEN_HEADER = False to read tokens from the cookie only."
+    ),
+    id="auth_token.E011",
+)
+SCHEME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
 PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache",)
 AGES = ("DEFAULT_TOKEN_AGE", "MAX_TOKEN_AGE", "ABSOLUTE_TOKEN_AGE", "RENEWAL_INTERVAL")
 
@@ -148,6 +86,8 @@ def check_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                 id="auth_token.E001",
             )
         )
+    if not isinstance(settings.HEADER_TOKEN_TYPE, str) or not SCHEME.fullmatch(settings.HEADER_TOKEN_TYPE):
+        errors.append(E011)
     if "_" in settings.HEADER_NAME:
         errors.append(E003)
     name = settings.COOKIE_NAME
@@ -168,13 +108,16 @@ def check_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             )
     errors += _check_cache()
     errors += _check_login_throttle()
-    for old, replacement in REMOVED.items():
-        if hasattr(django_settings, PREFIX + old):
-            errors.append(
-                checks.Warning(f"{PREFIX}{old} is no longer used.", hint=replacement, id="auth_token.W002")
-            )
     for setting in dir(django_settings):
-        if setting.startswith(PREFIX) and setting[len(PREFIX) :] not in {*DEFAULTS, *REMOVED}:
+        name = setting[len(PREFIX) :]
+        if not setting.startswith(PREFIX) or name in DEFAULTS:
+            continue
+        replacement = removed_setting_replacement(name)
+        if replacement is not None:
+            errors.append(
+                checks.Warning(f"{setting} is no longer used.", hint=replacement, id="auth_token.W002")
+            )
+        else:
             errors.append(
                 checks.Warning(
                     f"{setting} is not an auth_token setting.",
@@ -238,48 +181,3 @@ def _check_client_ip() -> list[checks.CheckMessage]:
             )
         ]
     return []
-
-
-@checks.register(checks.Tags.security)
-def check_middleware(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    middleware = list(getattr(django_settings, "MIDDLEWARE", None) or ())
-    errors = []
-    if OUR_MIDDLEWARE not in middleware:
-        return [W004]
-    if DJANGO_MIDDLEWARE in middleware:
-        errors.append(E002)
-    if settings.COOKIE and CSRF_MIDDLEWARE not in middleware:
-        errors.append(W001)
-    return errors
-
-
-@checks.register(checks.Tags.security, deploy=True)
-def check_cookie_deploy(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    """The token cookie's flags, for ``check --deploy``: Django's own checks see only its session cookie."""
-    if not settings.COOKIE:
-        return []
-    warnings = []
-    if not settings.COOKIE_SECURE:
-        warnings.append(W007)
-    if not settings.COOKIE_HTTPONLY:
-        warnings.append(W008)
-    if settings.COOKIE_SAMESITE == "None" and not settings.COOKIE_SECURE:
-        warnings.append(W009)
-    return warnings
-
-
-@checks.register(checks.Tags.admin)
-def check_user_admin(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    """Run after the admin's autodiscovery (checks run once every app is ready)."""
-    if not settings.TAKEOVER_USER_ADMIN or not apps.is_installed("django.contrib.admin"):
-        return []
-    from django.contrib import admin
-
-    # Not imported here: importing auth_token.admin registers and patches, which a check must not
-    # do. If nothing imported it, nothing can have used its mixin.
-    mixin = getattr(sys.modules.get("auth_token.admin"), "TakeoverUserAdminMixin", None)
-    user_model = get_user_model()
-    registered = admin.site.is_registered(user_model)
-    if mixin is not None and registered and isinstance(admin.site.get_model_admin(user_model), mixin):
-        return []
-    return [W006]
