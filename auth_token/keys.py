@@ -18,13 +18,16 @@ ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase
 RANDOM_LENGTH = 43  # 43 * log2(62) > 256 bits
 CHECKSUM_LENGTH = 6  # 62**6 > 2**32
 DIGEST_VERSION = "1"
-PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9]{0,9}")
-MAX_TOKEN_LENGTH = 10 + 1 + RANDOM_LENGTH + CHECKSUM_LENGTH
+PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9]{0,9}")  # AUTH_TOKEN_KEY_PREFIX (check E001)
+DEVICE_SUFFIX = "d"
+# A token's prefix, or a device secret's: KEY_PREFIX followed by DEVICE_SUFFIX, one longer.
+_ISSUED_PREFIX = r"[a-z][a-z0-9]{0,10}"
+MAX_TOKEN_LENGTH = 11 + 1 + RANDOM_LENGTH + CHECKSUM_LENGTH
 LEGACY_DIGEST_VERSION = "drf"
 _LEGACY = re.compile(r"[0-9a-f]{40}")
 # Any prefix, not only the current one: tokens and device secrets issued before a change of
 # KEY_PREFIX keep working (the digest covers the whole token, prefix included).
-_TOKEN = re.compile(rf"{PREFIX_PATTERN.pattern}_[0-9A-Za-z]{{{RANDOM_LENGTH + CHECKSUM_LENGTH}}}")
+_TOKEN = re.compile(rf"{_ISSUED_PREFIX}_[0-9A-Za-z]{{{RANDOM_LENGTH + CHECKSUM_LENGTH}}}")
 
 
 def checksum(text: str) -> str:
@@ -43,7 +46,7 @@ def token_prefix() -> str:
 
 
 def device_prefix() -> str:
-    return settings.KEY_PREFIX + "d"
+    return settings.KEY_PREFIX + DEVICE_SUFFIX
 
 
 def generate(prefix: str | None = None) -> str:

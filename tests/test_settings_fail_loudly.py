@@ -119,11 +119,29 @@ def test_is_well_formed__any_valid_prefix(prefix):
     assert keys.is_well_formed(keys.generate(prefix))
 
 
-@pytest.mark.parametrize("prefix", ["AT", "1a", "a-b", "abcdefghijk", "TEST"])
+@pytest.mark.parametrize("prefix", ["AT", "1a", "a-b", "abcdefghijkl", "TEST"])
 def test_is_well_formed__refuses_what_check_e001_refuses(settings, prefix):
     assert not keys.is_well_formed(keys.generate(prefix))
     settings.AUTH_TOKEN_KEY_PREFIX = prefix
     assert ids(auth_checks.check_settings()) == ["auth_token.E001"]
+
+
+def test_key_prefix__eleven_characters_is_e001(settings):
+    """Eleven characters are well-formed (a ten-character prefix's device secrets), never a setting."""
+    settings.AUTH_TOKEN_KEY_PREFIX = "abcdefghijk"
+    assert ids(auth_checks.check_settings()) == ["auth_token.E001"]
+
+
+def test_key_prefix__longest_allowed_prefix_still_logs_devices_in(client, settings, alice):
+    """A ten-character prefix gives device secrets an eleven-character one (the prefix and ``d``)."""
+    settings.AUTH_TOKEN_KEY_PREFIX = "abcdefghij"
+    assert auth_checks.check_settings() == []
+    _, secret = services.register_device(None, alice, PHONE)
+    assert secret.startswith("abcdefghijd_")
+    response = post_json(client, "/api/devices/login/", {"uuid": PHONE, "device_token": secret})
+    assert response.status_code == 201
+    token = response.json()["token"]
+    assert client.get("/me/", HTTP_AUTHORIZATION=f"Bearer {token}").json()["user"] == "alice"
 
 
 # --- DeviceKeyBackend missing: a check error at start-up, and a clear 404 ------------------------
