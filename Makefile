@@ -1,6 +1,10 @@
 # make run | make test | make lint | make docs | make install.  DB=sqlite|postgres|mariadb selects the test database.
+# Another stack in its own venv, as CI runs the current release:
+#   make test PYTHON=/opt/python3.13/bin/python3.13 VENV=.venv-django61 DJANGO='Django>=6.1,<6.2'
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
+DJANGO ?=
+PIN_DJANGO := $(if $(DJANGO),"$(DJANGO)")
 BIN := $(VENV)/bin
 DB ?= sqlite
 EXTRAS_sqlite := test,drf,redis,browser
@@ -18,13 +22,13 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]" $(PIN_DJANGO)
 	touch $@
 
 DOCS_STAMP := $(VENV)/.installed-docs
 
 $(DOCS_STAMP): pyproject.toml $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),docs]"
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),docs]" $(PIN_DJANGO)
 	touch $@
 
 run: $(STAMP)
@@ -65,4 +69,4 @@ bench: $(BENCH_STAMP)
 	cd benchmarks && .venv/bin/python run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache example_project/db.sqlite3
+	rm -rf $(VENV) .venv-* *.egg-info .pytest_cache .ruff_cache example_project/db.sqlite3

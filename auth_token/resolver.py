@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -19,15 +18,14 @@ from django.contrib.auth import load_backend
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import SynchronousOnlyOperation
 from django.core.signals import setting_changed
-from django.db import DatabaseError, connections, router
-from django.db.models.query import get_related_populators
+from django.db import DatabaseError
 from django.dispatch import receiver
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from auth_token import cache as token_cache
 from auth_token import keys
+from auth_token import lookup as token_lookup
 from auth_token.conf import settings
 from auth_token.models import COOKIE, HEADER, AnonymousToken, Token
 
@@ -35,7 +33,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from django.contrib.auth.base_user import AbstractBaseUser
-    from django.db.models import QuerySet
 
 logger = logging.getLogger(__name__)
 STATE_ATTRIBUTE = "_auth_token_state"
@@ -164,87 +161,8 @@ def _found(
     return token, token.active_takeover.user if acting_as_target else token.user
 
 
-def _lookup_queryset(digests: list[str], now: datetime) -> QuerySet[Token]:
-    return Token.objects.select_related("user", "active_takeover__user").filter(
-        key__in=digests, is_active=True, expires_at__gt=now
-    )[:1]
-
-
-class _PreparedLookup:
-    """The lookup query compiled once per connection and digest count.
-
-    Building and compiling this four-table ``select_related`` query cost the ORM several times
-    what the database spends running it. The SQL is compiled once with marker values, then run
-    with the request's digests and time; rows become model instances as ``QuerySet`` makes them.
-    """
-
-    def __init__(self, alias: str, count: int) -> None:
-        connection = connections[alias]
-        marks = [f"auth_token-mark-{index}" for index in range(count)]
-        self.expires_at = Token._meta.get_field("expires_at")
-        # Naive or aware as timezone.now() would be, which is what the backend accepts.
-        mark = datetime(2000, 1, 2, 3, 4, 5, 678901, tzinfo=UTC if django_settings.USE_TZ else None)
-        compiler = _lookup_queryset(marks, mark).query.get_compiler(using=alias)
-        self.sql, params = compiler.as_sql()
-        mark_time = self.expires_at.get_db_prep_value(mark, connection)
-        self.params = list(params)
-        self.slots: list[tuple[int, int | None]] = []  # (position, digest index or None for now)
-        for position, value in enumerate(self.params):
-            if isinstance(value, str) and value in marks:
-                self.slots.append((position, marks.index(value)))
-            elif value == mark_time and type(value) is type(mark_time):
-                self.slots.append((position, None))
-        if len(self.slots) != count + 1:
-            raise ValueError("Unexpected parameters in the token lookup query")
-        select, klass_info = compiler.select, compiler.klass_info
-        self.converters = compiler.get_converters([column[0] for column in select[: compiler.col_count]])
-        self.apply_converters = compiler.apply_converters
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        self.model_slice = slice(start, end)
-        self.init_list = [column[0].target.attname for column in select[start:end]]
-        self.populators = get_related_populators(klass_info, select, alias)
-        self.alias = alias
-
-    def fetch(self, digests: list[str], now: datetime) -> Token | None:
-        connection = connections[self.alias]
-        params = list(self.params)
-        for position, index in self.slots:
-            params[position] = (
-                self.expires_at.get_db_prep_value(now, connection) if index is None else digests[index]
-            )
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        if self.converters:
-            row = next(iter(self.apply_converters([row], self.converters)))
-        token = Token.from_db(self.alias, self.init_list, row[self.model_slice])
-        for populator in self.populators:
-            populator.populate(row, token)
-        return token
-
-
-_prepared: dict[tuple[str, str, int], _PreparedLookup | None] = {}
-
-
-def _fetch(digests: list[str]) -> Token | None:
-    alias = router.db_for_read(Token)
-    key = (alias, connections[alias].vendor, len(digests))
-    if key not in _prepared:
-        try:
-            _prepared[key] = _PreparedLookup(alias, len(digests))
-        except Exception:  # an unforeseen backend: the plain queryset always works
-            logger.warning("Token lookup not prepared; using the ORM", exc_info=True)
-            _prepared[key] = None
-    prepared = _prepared[key]
-    if prepared is None:
-        return next(iter(_lookup_queryset(digests, timezone.now())), None)
-    return prepared.fetch(digests, timezone.now())
-
-
 def _load(credential: Credential) -> Token | None:
-    token = _fetch(credential.digests())
+    token = token_lookup.fetch(credential.digests())
     if token is None or not _is_usable(token, credential):
         return None
     return token if _session_hash_matches(token) else None

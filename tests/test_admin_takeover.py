@@ -7,10 +7,13 @@ the token, the audit rows and the next request's ``request.user`` (``/me/``).
 import re
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group, Permission
 from django.contrib.messages import get_messages
 
+from auth_token.admin import TakeoverUserAdminMixin
 from auth_token.models import UserTokenTakeover
 from auth_token.test import Client
 from tests.factories import UserFactory
@@ -339,6 +342,21 @@ def test_takeover_action__offered_with_custom_permission(settings):
 def test_takeover_action__not_in_popup():
     client, _ = logged_in(make_user("superuser", "actor"))
     assert 'value="takeover_user"' not in client.get(USERS, {"_popup": "1"}).content.decode()
+
+
+def test_takeover_action__joins_the_admins_own_actions_unless_they_are_off(rf):
+    class WithActions(TakeoverUserAdminMixin, UserAdmin):
+        actions = ("delete_selected",)
+
+    class WithoutActions(TakeoverUserAdminMixin, UserAdmin):
+        actions = None
+
+    request = rf.get(USERS)
+    request.user = make_user("superuser", "actor")
+    user_model = get_user_model()
+    offered = WithActions(user_model, admin.site).get_actions(request)
+    assert list(offered) == ["delete_selected", "takeover_user"]
+    assert WithoutActions(user_model, admin.site).get_actions(request) == {}
 
 
 # A custom TAKEOVER_PERMISSION replaces the permission rule, not the fixed rules.

@@ -3,10 +3,12 @@
 import pytest
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
+from django.db import connection
 
-from auth_token import services
+from auth_token import keys, lookup, services
 from auth_token.models import Token
 from auth_token.test import Client
+from tests.test_lookup import assert_same_as_orm
 
 pytestmark = [
     pytest.mark.django_db,
@@ -68,3 +70,18 @@ def test_custom_user__login_throttle_counts_the_username_field(client, carol, se
     body = {"username": "carol@example.com", "password": "password"}
     assert client.post("/auth/login/", body, REMOTE_ADDR="10.0.0.2").status_code == 429
     assert not Token.objects.exists()
+
+
+def test_custom_user__compiled_lookup_is_in_use_and_same_as_orm(client, carol, django_assert_num_queries):
+    token, raw = services.login(None, carol, backend=BACKEND)
+    found = assert_same_as_orm([keys.digest(raw)], django_assert_num_queries)
+    assert (found.pk, found.user) == (token.pk, carol)
+    executed = []
+
+    def record(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert client.get("/me/", HTTP_AUTHORIZATION=f"Bearer {raw}").json()["user"] == "carol@example.com"
+    assert executed == [lookup.compiled_lookup(connection.alias).sql]

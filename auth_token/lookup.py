@@ -1,0 +1,149 @@
+"""The token lookup: one SELECT of a token, its user, its active takeover and that takeover's user.
+
+The ORM builds and compiles this four-table query anew for every request, which costs several
+times what the database spends running it. Here the SQL is written once per database alias from
+the models' ``_meta``, and rows become instances through ``Model.from_db``, as a ``QuerySet``
+makes them: only Django's public model and field API, so a new Django cannot silently switch it
+off (a test asserts it is the path in use, on every CI stack).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from django.db import connections, router
+from django.utils import timezone
+
+from auth_token.models import Token, UserTokenTakeover
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from django.db.models import Field, Model, QuerySet
+
+logger = logging.getLogger(__name__)
+
+
+def lookup_queryset(digests: list[str], now: datetime) -> QuerySet[Token]:
+    """The ORM's form of the lookup: what ``CompiledLookup`` must return, row for row."""
+    return Token.objects.select_related("user", "active_takeover__user").filter(
+        key__in=digests, is_active=True, expires_at__gt=now
+    )[:1]
+
+
+class _Table:
+    """One table of the SELECT: its model's concrete fields, where they sit in a row, their converters."""
+
+    def __init__(self, model: type[Model], alias: str, start: int, connection: Any) -> None:
+        if model._meta.parents:  # multi-table inheritance: its fields span several tables
+            raise ValueError(f"{model._meta.label} inherits from a concrete model")
+        self.model = model
+        self.alias = alias
+        self.fields: list[Field] = list(model._meta.concrete_fields)
+        self.attnames = [field.attname for field in self.fields]
+        self.row_slice = slice(start, start + len(self.fields))
+        self.pk_position = start + self.fields.index(model._meta.pk)
+        self.converters: list[tuple[int, list[Callable], Any]] = []
+        for position, field in enumerate(self.fields, start):
+            column = field.get_col(alias)
+            converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+            if converters:
+                self.converters.append((position, converters, column))
+
+    def columns(self, quote: Callable[[str], str]) -> list[str]:
+        return [f"{quote(self.alias)}.{quote(field.column)}" for field in self.fields]
+
+    def instance(self, db_alias: str, row: list[Any]) -> Model | None:
+        if row[self.pk_position] is None:  # the outer join found nothing
+            return None
+        return self.model.from_db(db_alias, self.attnames, row[self.row_slice])
+
+
+class CompiledLookup:
+    """The lookup's SQL for one database alias and digest count, written once, run per request."""
+
+    def __init__(self, db_alias: str, count: int) -> None:
+        connection = connections[db_alias]
+        quote = connection.ops.quote_name
+        user_field = Token._meta.get_field("user")
+        takeover_field = Token._meta.get_field("active_takeover")
+        target_field = UserTokenTakeover._meta.get_field("user")
+        user_model = user_field.related_model
+        self.token = _Table(Token, "t", 0, connection)
+        self.user = _Table(user_model, "u", self.token.row_slice.stop, connection)
+        self.takeover = _Table(UserTokenTakeover, "k", self.user.row_slice.stop, connection)
+        self.target = _Table(user_model, "v", self.takeover.row_slice.stop, connection)
+        tables = (self.token, self.user, self.takeover, self.target)
+
+        def table(model: type[Model], alias: str) -> str:
+            return f"{quote(model._meta.db_table)} {quote(alias)}"
+
+        def on(left: str, left_column: str, right: str, right_column: str) -> str:
+            return f"{quote(left)}.{quote(left_column)} = {quote(right)}.{quote(right_column)}"
+
+        self.expires_at = Token._meta.get_field("expires_at")
+        self.is_active = Token._meta.get_field("is_active").get_db_prep_value(True, connection)
+        # Identifiers from _meta, quoted by the backend; every value is a parameter.
+        self.sql = (
+            f"SELECT {', '.join(column for part in tables for column in part.columns(quote))} "  # noqa: S608
+            f"FROM {table(Token, 't')} "
+            f"INNER JOIN {table(user_model, 'u')} "
+            f"ON {on('u', user_field.target_field.column, 't', user_field.column)} "
+            f"LEFT OUTER JOIN {table(UserTokenTakeover, 'k')} "
+            f"ON {on('k', takeover_field.target_field.column, 't', takeover_field.column)} "
+            f"LEFT OUTER JOIN {table(user_model, 'v')} "
+            f"ON {on('v', target_field.target_field.column, 'k', target_field.column)} "
+            f"WHERE {quote('t')}.{quote(Token._meta.get_field('key').column)} "
+            f"IN ({', '.join(['%s'] * count)}) "
+            f"AND {quote('t')}.{quote(Token._meta.get_field('is_active').column)} = %s "
+            f"AND {quote('t')}.{quote(self.expires_at.column)} > %s"
+        )
+        self.db_alias = db_alias
+
+    def fetch(self, digests: list[str], now: datetime) -> Token | None:
+        connection = connections[self.db_alias]
+        params = [*digests, self.is_active, self.expires_at.get_db_prep_value(now, connection)]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            fetched = cursor.fetchone()
+        if fetched is None:
+            return None
+        row = list(fetched)
+        for part in (self.token, self.user, self.takeover, self.target):
+            for position, converters, column in part.converters:
+                for converter in converters:
+                    row[position] = converter(row[position], column, connection)
+        token = self.token.instance(self.db_alias, row)
+        token.user = self.user.instance(self.db_alias, row)
+        takeover = self.takeover.instance(self.db_alias, row)
+        if takeover is not None:
+            takeover.user = self.target.instance(self.db_alias, row)
+        token.active_takeover = takeover
+        return token
+
+
+_compiled: dict[tuple[str, str, int], CompiledLookup | None] = {}
+
+
+def fetch(digests: list[str]) -> Token | None:
+    """Return the active, unexpired token with one of ``digests``, its user and takeover loaded."""
+    db_alias = router.db_for_read(Token)
+    key = (db_alias, connections[db_alias].vendor, len(digests))
+    if key not in _compiled:
+        try:
+            _compiled[key] = CompiledLookup(db_alias, len(digests))
+        except Exception:
+            # Loud, once per process: the ORM still answers, several times slower.
+            logger.error("The compiled token lookup is off; every lookup goes through the ORM", exc_info=True)
+            _compiled[key] = None
+    compiled = _compiled[key]
+    if compiled is None:
+        return next(iter(lookup_queryset(digests, timezone.now())), None)
+    return compiled.fetch(digests, timezone.now())
+
+
+def compiled_lookup(db_alias: str, count: int = 1) -> CompiledLookup | None:
+    """Return the compiled lookup in use for ``db_alias`` (None: the ORM is), for tests and checks."""
+    return _compiled.get((db_alias, connections[db_alias].vendor, count))
