@@ -206,12 +206,26 @@ def invalidate_users(user_ids: Iterable[Any]) -> None:
         )
 
 
-def invalidate_tokens(digests: Iterable[str]) -> None:
-    """Drop the cached entries of these token digests, once the current transaction commits."""
+def invalidate_tokens(digests: Iterable[str], *, owners: Iterable[Any] = ()) -> None:
+    """Drop the cached entries of these token digests, once the current transaction commits.
+
+    Pass the tokens' ``owners`` when the change must never be undone by a racing fill (a
+    revocation, a takeover starting or ending): their generations are replaced too, so an entry
+    built from rows read before the commit is refused even if it is written after the delete.
+    """
     digests = list(digests)
+    user_ids = list(dict.fromkeys(owners))
     keys = [entry_key(digest) for digest in digests]
-    if keys and settings.CACHE:
-        transaction.on_commit(lambda: _invalidate(lambda cache: cache.delete_many(keys), digests=digests))
+    generations = {generation_key(user_id): secrets.token_hex(8) for user_id in user_ids}
+    if not keys or not settings.CACHE:
+        return
+
+    def operation(cache: BaseCache) -> None:
+        if generations:
+            cache.set_many(generations, timeout=None)
+        cache.delete_many(keys)
+
+    transaction.on_commit(lambda: _invalidate(operation, user_ids=user_ids, digests=digests))
 
 
 def _invalidate(

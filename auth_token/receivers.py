@@ -29,7 +29,8 @@ from auth_token.signals import token_revoked
 
 
 def user_changed(sender: type, instance: Any, **kwargs: Any) -> None:
-    """A user's password, flags or deletion may end their tokens and takeovers of them."""
+    """A user's password, flags or deletion may end their tokens and takeovers of them (saved, or
+    about to be deleted)."""
     if not settings.CACHE:
         return
     actors = Token.objects.filter(active_takeover__user_id=instance.pk).values_list("user_id", flat=True)
@@ -81,9 +82,14 @@ def rights_deleted(sender: type, instance: Any, **kwargs: Any) -> None:
 
 
 def token_deleted(sender: type, instance: Token, **kwargs: Any) -> None:
-    """A token deleted with its user (or by a query) ends its takeover: the audit row stays true."""
+    """A token deleted with its user (or by a query) ends its takeover: the audit row stays true.
+
+    Its cached entry goes too, with its owner's generation: a fill that read the row before the
+    delete must not keep it alive.
+    """
     if instance.active_takeover_id is not None:
         services.end_takeover(instance, services.TOKEN_REVOKED)
+    token_cache.invalidate_tokens([instance.key], owners=[instance.user_id])
 
 
 def django_logged_in(sender: type, request: Any, user: Any, **kwargs: Any) -> None:
@@ -178,7 +184,9 @@ def connect() -> None:
     )
     post_save.connect(password_saved, sender=user_model, dispatch_uid="auth_token.password_saved")
     post_save.connect(user_changed, sender=user_model, dispatch_uid="auth_token.user_saved")
-    post_delete.connect(user_changed, sender=user_model, dispatch_uid="auth_token.user_deleted")
+    # Before the delete: afterwards the takeovers of this user point to no one, and their actors,
+    # whose cached entries act as this user, could no longer be found.
+    pre_delete.connect(user_changed, sender=user_model, dispatch_uid="auth_token.user_deleted")
     for through in _user_relations(user_model):
         m2m_changed.connect(memberships_changed, sender=through, dispatch_uid=f"auth_token.m2m.{through}")
     try:

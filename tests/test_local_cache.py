@@ -216,7 +216,7 @@ def test_local_cache__a_writing_process_publishes_without_starting_a_layer(warm,
         message = listener.get_message(timeout=0.5)
     listener.close()
     assert json.loads(message["data"]) == {
-        "users": [],
+        "users": [str(warm[0].user_id)],  # a revocation also replaces its owner's generation
         "digests": [warm[0].key],
         "origin": local_cache._origin,
     }

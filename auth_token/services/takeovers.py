@@ -128,7 +128,7 @@ def takeover(request: HttpRequest, user: AbstractBaseUser, *, reason: str = "") 
         )
         if not started:
             raise TakeoverNotAllowed(_("Release the current takeover first."))
-    token_cache.invalidate_tokens([token.key])
+    token_cache.invalidate_tokens([token.key], owners=[token.user_id])
     token.active_takeover = record
     _act_as(request, token, user)
     signals.takeover_started.send(sender=UserTokenTakeover, request=request, takeover=record)
@@ -158,7 +158,7 @@ def end_takeover(
         closed = UserTokenTakeover.objects.filter(pk=takeover_id, is_active=True).update(
             is_active=False, ended_at=ended_at or timezone.now(), end_reason=reason
         )
-    token_cache.invalidate_tokens([token.key])
+    token_cache.invalidate_tokens([token.key], owners=[token.user_id])
     token.active_takeover = None
     if closed:
         record = UserTokenTakeover.objects.get(pk=takeover_id)

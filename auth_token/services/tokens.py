@@ -223,7 +223,9 @@ def _end_tokens(tokens: QuerySet[Token], reason: str) -> _Ended:
         takeovers = []
         if ids:
             Token.objects.filter(pk__in=ids).update(is_active=False, active_takeover=None)
-            token_cache.invalidate_tokens([token.key for token in rows])
+            token_cache.invalidate_tokens(
+                [token.key for token in rows], owners=[token.user_id for token in rows]
+            )
             if any(token.active_takeover_id is not None for token in rows):
                 takeovers = _close_takeovers(ids, reason)
     for token in rows:
