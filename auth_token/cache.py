@@ -3,7 +3,14 @@
 Entries are keyed by the token's digest and tagged with a generation of the token's owner. Every
 invalidation replaces generations (or drops entries) after the transaction commits, and a writer
 reads the generation *before* its database read, so an entry built from stale rows is never
-accepted. Entries carry no password hash: the user's ``password`` is left deferred.
+accepted.
+
+An entry is plain data, never a pickled model instance: each row's field values, in the order of
+the model's concrete fields, rebuilt with ``Model.from_db`` as a query would. Its key carries the
+format's version and the entry the field names it was made with, so processes running another
+version of this code (or of Django, or of the user model) during a rolling upgrade ignore each
+other's entries instead of misreading them. The user's ``password`` is never stored: it is left
+deferred, and Django loads it again if asked.
 
 With ``AUTH_TOKEN_LOCAL_CACHE`` a per-process layer (``local_cache``) sits in front and every
 invalidation is also published to the other processes.
@@ -11,13 +18,13 @@ invalidation is also published to the other processes.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import caches
@@ -29,6 +36,7 @@ from auth_token.conf import settings
 
 if TYPE_CHECKING:
     from django.core.cache.backends.base import BaseCache
+    from django.db.models import Model
 
     from auth_token.models import Token
 
@@ -39,15 +47,11 @@ OWNERS_REMEMBERED = 10_000
 _owners: dict[str, Any] = {}  # token digest -> owner id, immutable facts
 
 
-@dataclass
-class Entry:
-    token: Token
-    acting_as_target: bool
-    generation: str
+ENTRY_FORMAT = 2  # version 1 pickled model instances
 
 
 def entry_key(digest: str) -> str:
-    return f"auth_token:entry:{digest}"
+    return f"auth_token:entry:v{ENTRY_FORMAT}:{digest}"
 
 
 def owner_key(digest: str) -> str:
@@ -129,8 +133,9 @@ def _resolve_shared(
     except Exception:  # any cache failure falls back to the database
         _failed("read")
         return load()
-    if entry is not None and entry.generation == generation and is_usable(entry.token):
-        return entry.token, entry.acting_as_target
+    cached = unpack(entry, generation) if entry is not None else None
+    if cached is not None and is_usable(cached[0]):
+        return cached
     result = load()
     if result is not None:
         _store(cache, result, generation)
@@ -164,33 +169,77 @@ def _store(cache: BaseCache, result: tuple[Token, bool], generation: str | None)
             cache.set(owner_key(token.key), token.user_id, timeout=timeout)
             _remember_owner(token.key, token.user_id)
             return
-        with _without_passwords(token):
-            cache.set(
-                entry_key(token.key),
-                Entry(token, acting_as_target, generation),
-                timeout=min(settings.RENEWAL_INTERVAL, timeout),
-            )
+        cache.set(
+            entry_key(token.key),
+            pack(token, acting_as_target, generation),
+            timeout=min(settings.RENEWAL_INTERVAL, timeout),
+        )
     except Exception:
         _failed("write")
 
 
+@lru_cache(maxsize=16)
+def _stored_fields(model: type[Model]) -> tuple[str, ...]:
+    """The attribute names an entry keeps for ``model``: its concrete fields but a password."""
+    return tuple(field.attname for field in model._meta.concrete_fields if field.attname != "password")
+
+
+@lru_cache(maxsize=1)
+def _layout() -> tuple[str, tuple[tuple[str, ...], ...]]:
+    """The entry layout: its fingerprint (stored in each entry) and each model's field names."""
+    from auth_token.models import Token, UserTokenTakeover
+
+    user_model = Token._meta.get_field("user").related_model
+    layout = tuple(_stored_fields(model) for model in (Token, user_model, UserTokenTakeover))
+    return hashlib.sha256(repr(layout).encode()).hexdigest()[:16], layout
+
+
+def _values(instance: Model | None) -> tuple[Any, ...] | None:
+    if instance is None:
+        return None
+    return tuple(getattr(instance, name) for name in _stored_fields(type(instance)))
+
+
+def pack(token: Token, acting_as_target: bool, generation: str) -> dict[str, Any]:
+    """The entry of ``token``: plain values only (no instance, no password hash)."""
+    takeover = token.active_takeover
+    return {
+        "layout": _layout()[0],
+        "generation": generation,
+        "acting_as_target": acting_as_target,
+        "db": token._state.db,
+        "token": _values(token),
+        "user": _values(token.user),
+        "takeover": _values(takeover),
+        "target": _values(takeover.user) if takeover is not None else None,
+    }
+
+
+def unpack(entry: Any, generation: str | None) -> tuple[Token, bool] | None:
+    """Rebuild ``(token, acting_as_target)`` from an entry of this format and ``generation``;
+    None for anything else (stale, another format or layout, not an entry at all)."""
+    from auth_token.models import Token, UserTokenTakeover
+
+    if not isinstance(entry, dict) or entry.get("generation") != generation or generation is None:
+        return None
+    fingerprint, (token_fields, user_fields, takeover_fields) = _layout()
+    if entry.get("layout") != fingerprint:
+        return None
+    user_model = Token._meta.get_field("user").related_model
+    db = entry["db"]
+    token = Token.from_db(db, token_fields, entry["token"])
+    token.user = user_model.from_db(db, user_fields, entry["user"])
+    takeover = None
+    if entry["takeover"] is not None:
+        takeover = UserTokenTakeover.from_db(db, takeover_fields, entry["takeover"])
+        target = entry["target"]
+        takeover.user = None if target is None else user_model.from_db(db, user_fields, target)
+    token.active_takeover = takeover
+    return token, entry["acting_as_target"]
+
+
 def _seconds_until(moment: datetime) -> int:
     return max(1, int((moment - timezone.now()).total_seconds()))
-
-
-@contextmanager
-def _without_passwords(token: Token):
-    """Leave ``password`` deferred on the users while pickling: Django loads it again on access."""
-    users = [token.user]
-    if token.active_takeover is not None and token.active_takeover.user is not None:
-        users.append(token.active_takeover.user)
-    saved = [(user, user.__dict__.pop("password", None)) for user in users]
-    try:
-        yield
-    finally:
-        for user, password in saved:
-            if password is not None:
-                user.__dict__["password"] = password
 
 
 def invalidate_users(user_ids: Iterable[Any]) -> None:

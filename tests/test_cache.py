@@ -72,7 +72,9 @@ def test_cache__warm_request_is_one_round_trip(warm, client, monkeypatch):
 
 def test_cache__entry_has_no_password(warm, client):
     entry = caches["process_a"].get(token_cache.entry_key(warm[0].key))
-    assert "password" not in entry.token.user.__dict__
+    assert warm[0].user.password not in repr(entry)
+    cached, _ = token_cache.unpack(entry, entry["generation"])
+    assert "password" not in cached.user.__dict__
     assert warm[0].user.password  # the live object keeps it
     request = client.get("/me/", HTTP_AUTHORIZATION=f"Bearer {warm[1]}").wsgi_request
     with CaptureQueriesContext(connection) as captured:
@@ -139,9 +141,9 @@ def test_cache__stale_writer_never_wins(redis, client, alice_token):
     generation = token_cache._generation(caches["process_a"], token.user_id)
     token_cache.invalidate_users([token.user_id])  # a change lands after a reader's generation read
     services.revoke(token)
-    stale = token_cache.Entry(Token.objects.get(pk=token.pk), False, generation)
-    stale.token.is_active = True
-    caches["process_a"].set(token_cache.entry_key(token.key), stale)
+    stale = Token.objects.select_related("user").get(pk=token.pk)
+    stale.is_active = True
+    caches["process_a"].set(token_cache.entry_key(token.key), token_cache.pack(stale, False, generation))
     assert get_me(client, raw) is None
 
 
@@ -164,3 +166,35 @@ def test_cache__checks(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.AUTH_TOKEN_CACHE = "default"
     assert checks.check_settings() == [checks.W005]
+
+
+def test_cache__an_entry_of_the_first_format_is_never_read(warm, client, django_assert_num_queries):
+    """Version 1 pickled instances under ``auth_token:entry:<digest>``: a process still running it
+    during a rolling upgrade writes there, and this version never looks."""
+    token, raw = warm
+    services.revoke(token)
+    old = Token.objects.select_related("user").get(pk=token.pk)
+    old.is_active = True
+    caches["process_a"].set(f"auth_token:entry:{token.key}", old)
+    assert get_me(client, raw) is None
+
+
+@pytest.mark.parametrize(
+    "foreign",
+    [
+        pytest.param(lambda entry: {**entry, "layout": "another layout"}, id="another-layout"),
+        pytest.param(lambda entry: ("an", "entry", "of", "another", "kind"), id="not-a-dict"),
+        pytest.param(lambda entry: {"generation": entry["generation"]}, id="truncated"),
+    ],
+)
+def test_cache__an_entry_it_cannot_use_is_a_miss(warm, client, foreign, django_assert_num_queries):
+    """Another version's entry under this key (another user model, another field list): read the
+    database, never misread the entry, never fail."""
+    token, raw = warm
+    key = token_cache.entry_key(token.key)
+    entry = caches["process_a"].get(key)
+    services.revoke(token)
+    current = token_cache._generation(caches["process_a"], token.user_id)  # as if written just now
+    caches["process_a"].set(key, foreign({**entry, "generation": current}))
+    with django_assert_num_queries(1):
+        assert get_me(client, raw) is None

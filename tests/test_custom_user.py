@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.db import connection
 
+from auth_token import cache as token_cache
 from auth_token import keys, lookup, services
 from auth_token.models import Token
 from auth_token.test import Client
@@ -85,3 +86,11 @@ def test_custom_user__compiled_lookup_is_in_use_and_same_as_orm(client, carol, d
     with connection.execute_wrapper(record):
         assert client.get("/me/", HTTP_AUTHORIZATION=f"Bearer {raw}").json()["user"] == "carol@example.com"
     assert executed == [lookup.compiled_lookup(connection.alias).sql]
+
+
+def test_custom_user__cache_entry_round_trip(carol):
+    _, raw = services.login(None, carol, backend=BACKEND)
+    found = lookup.fetch([keys.digest(raw)])
+    rebuilt, _ = token_cache.unpack(token_cache.pack(found, False, "generation"), "generation")
+    assert "password" not in rebuilt.user.__dict__
+    assert (rebuilt.pk, rebuilt.user.email, rebuilt.user.is_active) == (found.pk, "carol@example.com", True)

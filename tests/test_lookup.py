@@ -21,26 +21,27 @@ def _fresh_compiled_lookups():
     lookup._compiled.clear()
 
 
-def field_values(instance):
-    """Every concrete field's value and type: what a request or the cache could read."""
+def field_values(instance, skip=()):
+    """Every concrete field's value and type (but ``skip``): what a request or the cache could read."""
     if instance is None:
         return None
     return {
         field.attname: (getattr(instance, field.attname), type(getattr(instance, field.attname)))
         for field in instance._meta.concrete_fields
+        if field.attname not in skip
     }
 
 
-def loaded(token):
+def loaded(token, skip=()):
     """The token and the related rows the lookup must have loaded, read without a query."""
     if token is None:
         return None
     takeover = token.active_takeover
     return {
-        "token": field_values(token),
-        "user": field_values(token.user),
-        "takeover": field_values(takeover),
-        "target": field_values(takeover.user) if takeover is not None else None,
+        "token": field_values(token, skip),
+        "user": field_values(token.user, skip),
+        "takeover": field_values(takeover, skip),
+        "target": field_values(takeover.user, skip) if takeover is not None else None,
     }
 
 
