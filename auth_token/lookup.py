@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connections, router
 from django.utils import timezone
 
+from auth_token.conf import settings
 from auth_token.models import Token, UserTokenTakeover
 
 if TYPE_CHECKING:
@@ -128,8 +129,13 @@ _compiled: dict[tuple[str, str, int], CompiledLookup | None] = {}
 
 
 def fetch(digests: list[str]) -> Token | None:
-    """Return the active, unexpired token with one of ``digests``, its user and takeover loaded."""
-    db_alias = router.db_for_read(Token)
+    """Return the active, unexpired token with one of ``digests``, its user and takeover loaded.
+
+    With the token cache on, the read goes where writes go (the primary): what it finds is
+    cached for every process, and a replica lagging behind a revocation must not put the revoked
+    token back for a minute. Without the cache, reads follow the router.
+    """
+    db_alias = router.db_for_write(Token) if settings.CACHE else router.db_for_read(Token)
     key = (db_alias, connections[db_alias].vendor, len(digests))
     if key not in _compiled:
         try:

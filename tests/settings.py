@@ -67,7 +67,15 @@ DATABASE_ENGINES = {
     },
 }
 DB = os.environ.get("DB", "sqlite")
-DATABASES = {"default": DATABASE_ENGINES[DB]}
+DATABASES = {
+    "default": DATABASE_ENGINES[DB],
+    # A separate database standing for a read replica that lags (tests/test_cache_replica.py);
+    # only the tests that ask for it create it.
+    "replica": {
+        **DATABASE_ENGINES[DB],
+        "TEST": {**DATABASE_ENGINES[DB].get("TEST", {}), "NAME": None if DB == "sqlite" else "test_replica"},
+    },
+}
 
 AUTHENTICATION_BACKENDS = [
     "auth_token.throttling.LoginThrottleBackend",  # first: refuses logins over the login budget
