@@ -84,12 +84,15 @@ def rights_deleted(sender: type, instance: Any, **kwargs: Any) -> None:
 def token_deleted(sender: type, instance: Token, **kwargs: Any) -> None:
     """A token deleted with its user (or by a query) ends its takeover: the audit row stays true.
 
-    Its cached entry goes too, with its owner's generation: a fill that read the row before the
-    delete must not keep it alive.
+    A token that could still authenticate loses its cached entry too, with its owner's
+    generation: a fill that read the row before the delete must not keep it alive. Revoked and
+    expired tokens (``cleartokens`` deletes them by the thousand) were invalidated when they ended,
+    and a cached copy of one is refused anyway.
     """
     if instance.active_takeover_id is not None:
         services.end_takeover(instance, services.TOKEN_REVOKED)
-    token_cache.invalidate_tokens([instance.key], owners=[instance.user_id])
+    if instance.is_active and not instance.is_expired:
+        token_cache.invalidate_tokens([instance.key], owners=[instance.user_id])
 
 
 def django_logged_in(sender: type, request: Any, user: Any, **kwargs: Any) -> None:

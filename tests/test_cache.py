@@ -198,3 +198,9 @@ def test_cache__an_entry_it_cannot_use_is_a_miss(warm, client, foreign, django_a
     caches["process_a"].set(key, foreign({**entry, "generation": current}))
     with django_assert_num_queries(1):
         assert get_me(client, raw) is None
+
+
+def test_cache__deleting_an_active_token_by_query_applies_at_once(warm, client, redis):
+    token, raw = warm
+    as_process_b(redis, lambda: Token.objects.filter(pk=token.pk).delete())
+    assert get_me(client, raw) is None
