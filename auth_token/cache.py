@@ -218,6 +218,7 @@ def pack(token: Token, acting_as_target: bool, generation: str) -> dict[str, Any
 def unpack(entry: Any, generation: str | None) -> tuple[Token, bool] | None:
     """Rebuild ``(token, acting_as_target)`` from an entry of this format and ``generation``;
     None for anything else (stale, another format or layout, not an entry at all)."""
+    from auth_token.lookup import assemble
     from auth_token.models import Token, UserTokenTakeover
 
     if not isinstance(entry, dict) or entry.get("generation") != generation or generation is None:
@@ -227,14 +228,16 @@ def unpack(entry: Any, generation: str | None) -> tuple[Token, bool] | None:
         return None
     user_model = Token._meta.get_field("user").related_model
     db = entry["db"]
-    token = Token.from_db(db, token_fields, entry["token"])
-    token.user = user_model.from_db(db, user_fields, entry["user"])
-    takeover = None
-    if entry["takeover"] is not None:
-        takeover = UserTokenTakeover.from_db(db, takeover_fields, entry["takeover"])
-        target = entry["target"]
-        takeover.user = None if target is None else user_model.from_db(db, user_fields, target)
-    token.active_takeover = takeover
+
+    def rebuilt(model: type[Model], fields: tuple[str, ...], values: tuple[Any, ...] | None) -> Any:
+        return None if values is None else model.from_db(db, fields, values)
+
+    token = assemble(
+        Token.from_db(db, token_fields, entry["token"]),
+        user_model.from_db(db, user_fields, entry["user"]),
+        rebuilt(UserTokenTakeover, takeover_fields, entry["takeover"]),
+        rebuilt(user_model, user_fields, entry["target"]),
+    )
     return token, entry["acting_as_target"]
 
 
@@ -248,11 +251,16 @@ def invalidate_users(user_ids: Iterable[Any]) -> None:
     Use it after changing users with ``QuerySet.update()`` or raw SQL, which send no signals.
     """
     user_ids = list(user_ids)
-    keys = {generation_key(user_id): secrets.token_hex(8) for user_id in user_ids}
-    if keys and settings.CACHE:
+    generations = _new_generations(user_ids)
+    if generations and settings.CACHE:
         transaction.on_commit(
-            lambda: _invalidate(lambda cache: cache.set_many(keys, timeout=None), user_ids=user_ids)
+            lambda: _invalidate(lambda cache: cache.set_many(generations, timeout=None), user_ids=user_ids)
         )
+
+
+def _new_generations(user_ids: Iterable[Any]) -> dict[str, str]:
+    """A fresh generation for each user: every entry tagged with the old one becomes stale."""
+    return {generation_key(user_id): secrets.token_hex(8) for user_id in user_ids}
 
 
 def invalidate_tokens(digests: Iterable[str], *, owners: Iterable[Any] = ()) -> None:
@@ -265,7 +273,7 @@ def invalidate_tokens(digests: Iterable[str], *, owners: Iterable[Any] = ()) -> 
     digests = list(digests)
     user_ids = list(dict.fromkeys(owners))
     keys = [entry_key(digest) for digest in digests]
-    generations = {generation_key(user_id): secrets.token_hex(8) for user_id in user_ids}
+    generations = _new_generations(user_ids)
     if not keys or not settings.CACHE:
         return
 

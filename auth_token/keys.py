@@ -18,11 +18,13 @@ ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase
 RANDOM_LENGTH = 43  # 43 * log2(62) > 256 bits
 CHECKSUM_LENGTH = 6  # 62**6 > 2**32
 DIGEST_VERSION = "1"
-PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9]{0,9}")  # AUTH_TOKEN_KEY_PREFIX (check E001)
+MAX_PREFIX_LENGTH = 10
+PREFIX_PATTERN = re.compile(rf"[a-z][a-z0-9]{{0,{MAX_PREFIX_LENGTH - 1}}}")  # KEY_PREFIX (check E001)
 DEVICE_SUFFIX = "d"
-# A token's prefix, or a device secret's: KEY_PREFIX followed by DEVICE_SUFFIX, one longer.
-_ISSUED_PREFIX = r"[a-z][a-z0-9]{0,10}"
-MAX_TOKEN_LENGTH = 11 + 1 + RANDOM_LENGTH + CHECKSUM_LENGTH
+# A token's prefix, or a device secret's: KEY_PREFIX followed by DEVICE_SUFFIX.
+MAX_ISSUED_PREFIX_LENGTH = MAX_PREFIX_LENGTH + len(DEVICE_SUFFIX)
+_ISSUED_PREFIX = rf"[a-z][a-z0-9]{{0,{MAX_ISSUED_PREFIX_LENGTH - 1}}}"
+MAX_TOKEN_LENGTH = MAX_ISSUED_PREFIX_LENGTH + 1 + RANDOM_LENGTH + CHECKSUM_LENGTH
 LEGACY_DIGEST_VERSION = "drf"
 _LEGACY = re.compile(r"[0-9a-f]{40}")
 # Any prefix, not only the current one: tokens and device secrets issued before a change of

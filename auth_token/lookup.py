@@ -116,13 +116,21 @@ class CompiledLookup:
             for position, converters, column in part.converters:
                 for converter in converters:
                     row[position] = converter(row[position], column, connection)
-        token = self.token.instance(self.db_alias, row)
-        token.user = self.user.instance(self.db_alias, row)
-        takeover = self.takeover.instance(self.db_alias, row)
-        if takeover is not None:
-            takeover.user = self.target.instance(self.db_alias, row)
-        token.active_takeover = takeover
-        return token
+        return assemble(
+            self.token.instance(self.db_alias, row),
+            self.user.instance(self.db_alias, row),
+            self.takeover.instance(self.db_alias, row),
+            self.target.instance(self.db_alias, row),
+        )
+
+
+def assemble(token: Token, user: Model, takeover: UserTokenTakeover | None, target: Model | None) -> Token:
+    """Attach what one lookup loads, as ``select_related("user", "active_takeover__user")`` does."""
+    token.user = user
+    if takeover is not None:
+        takeover.user = target
+    token.active_takeover = takeover
+    return token
 
 
 _compiled: dict[tuple[str, str, int], CompiledLookup | None] = {}
