@@ -76,6 +76,9 @@ def in_another_thread(change, *, as_other_process):
         thread.join(10)
     finally:
         if as_other_process:
+            started = local_cache._layer  # a request of the other "process" starts its own layer
+            if started is not None:
+                started.stop()
             local_cache._layer, local_cache._origin = saved
     assert not thread.is_alive() and not errors, errors
 
