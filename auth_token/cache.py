@@ -13,7 +13,8 @@ other's entries instead of misreading them. The user's ``password`` is never sto
 deferred, and Django loads it again if asked.
 
 With ``AUTH_TOKEN_LOCAL_CACHE`` a per-process layer (``local_cache``) sits in front and every
-invalidation is also published to the other processes.
+invalidation is also published to the other processes. An invalidation the cache misses is
+journaled in the database and the cache is not trusted until it is replayed (``journal``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from django.core.cache import caches
 from django.db import transaction
 from django.utils import timezone
 
-from auth_token import local_cache
+from auth_token import journal, local_cache
 from auth_token.conf import settings
 
 if TYPE_CHECKING:
@@ -83,6 +84,8 @@ def resolve(
     ``is_usable`` re-checks in memory what may have changed without an invalidation (expiry,
     configured backends, the credential's source).
     """
+    if not settings.CACHE or not _journal().is_trusted():
+        return load()
     local = local_cache.get_layer()
     if local is None:
         return _resolve_shared(digests, load, is_usable)
@@ -100,7 +103,9 @@ def resolve(
 def resolve_in_memory(digests: list[str], is_usable: Callable[[Token], bool]) -> tuple[Token, bool] | None:
     """Return ``(token, acting_as_target)`` from this process's layer, or None: no I/O at all."""
     local = local_cache.get_layer()
-    return None if local is None else _from_layer(local, digests, is_usable)
+    if local is None or not _journal().is_trusted(check=False):
+        return None
+    return _from_layer(local, digests, is_usable)
 
 
 def _from_layer(
@@ -250,17 +255,9 @@ def invalidate_users(user_ids: Iterable[Any]) -> None:
 
     Use it after changing users with ``QuerySet.update()`` or raw SQL, which send no signals.
     """
-    user_ids = list(user_ids)
-    generations = _new_generations(user_ids)
-    if generations and settings.CACHE:
-        transaction.on_commit(
-            lambda: _invalidate(lambda cache: cache.set_many(generations, timeout=None), user_ids=user_ids)
-        )
-
-
-def _new_generations(user_ids: Iterable[Any]) -> dict[str, str]:
-    """A fresh generation for each user: every entry tagged with the old one becomes stale."""
-    return {generation_key(user_id): secrets.token_hex(8) for user_id in user_ids}
+    user_ids = list(dict.fromkeys(user_ids))
+    if user_ids and settings.CACHE:
+        transaction.on_commit(lambda: _invalidate(user_ids, []))
 
 
 def invalidate_tokens(digests: Iterable[str], *, owners: Iterable[Any] = ()) -> None:
@@ -270,35 +267,54 @@ def invalidate_tokens(digests: Iterable[str], *, owners: Iterable[Any] = ()) -> 
     revocation, a takeover starting or ending): their generations are replaced too, so an entry
     built from rows read before the commit is refused even if it is written after the delete.
     """
-    digests = list(digests)
-    user_ids = list(dict.fromkeys(owners))
-    keys = [entry_key(digest) for digest in digests]
-    generations = _new_generations(user_ids)
-    if not keys or not settings.CACHE:
-        return
-
-    def operation(cache: BaseCache) -> None:
-        if generations:
-            cache.set_many(generations, timeout=None)
-        cache.delete_many(keys)
-
-    transaction.on_commit(lambda: _invalidate(operation, user_ids=user_ids, digests=digests))
+    digests, user_ids = list(digests), list(dict.fromkeys(owners))
+    if digests and settings.CACHE:
+        transaction.on_commit(lambda: _invalidate(user_ids, digests))
 
 
-def _invalidate(
-    operation: Callable[[BaseCache], Any], *, user_ids: Iterable[Any] = (), digests: Iterable[str] = ()
-) -> None:
+def _new_generations(user_ids: Iterable[Any]) -> dict[str, str]:
+    """A fresh generation for each user: every entry tagged with the old one becomes stale."""
+    return {generation_key(user_id): secrets.token_hex(8) for user_id in user_ids}
+
+
+def _invalidate(user_ids: list[Any], digests: list[str]) -> None:
     # Even while reads are paused after an error: a lost invalidation would outlive the pause.
+    if _deliver(user_ids, digests):
+        return
     try:
-        operation(caches[settings.CACHE])
+        _journal().record(user_ids, digests)
     except Exception:
-        _failed("invalidate")
-    # Shared cache first, then this process, then the others: whoever refills reads the new state.
+        logger.error(
+            "Could not journal a token cache invalidation that the cache missed; cached tokens of "
+            "users %s may be accepted for up to RENEWAL_INTERVAL",
+            user_ids,
+            exc_info=True,
+        )
+
+
+def _deliver(user_ids: list[Any], digests: list[str], *, replaying: bool = False) -> bool:
+    """Apply an invalidation to the shared cache, then this process, then the others."""
+    try:
+        cache = caches[settings.CACHE]
+        if user_ids:
+            cache.set_many(_new_generations(user_ids), timeout=None)
+        if digests:
+            cache.delete_many([entry_key(digest) for digest in digests])
+    except Exception:
+        if not replaying:  # a replay fails once a second for as long as the cache is away
+            _failed("invalidate")
+        return False
     try:
         local_cache.invalidate(user_ids, digests)
     except Exception:
-        logger.error(
-            "Could not publish a token cache invalidation; other processes may use stale "
-            "entries for up to RENEWAL_INTERVAL",
-            exc_info=True,
-        )
+        logger.warning("Could not publish a token cache invalidation to the other processes", exc_info=True)
+        return False
+    return True
+
+
+def _replay(user_ids: list[Any], digests: list[str]) -> bool:
+    return _deliver(user_ids, digests, replaying=True)
+
+
+def _journal() -> journal.Journal:
+    return journal.get_journal(_replay, local_cache.flush)

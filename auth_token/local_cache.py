@@ -5,6 +5,9 @@ channel, and a daemon thread in each process drops what a message names. What ke
 
 - the layer serves nothing until its thread is subscribed, and empties itself whenever the
   subscription is made or lost, so a message missed while disconnected cannot matter;
+- the thread pings Redis four times a second, and the layer serves only while the subscription
+  answered within the last ``HEARTBEAT_SECONDS``: a Redis that stopped answering (paused,
+  partitioned, overloaded) cannot leave a process serving what it was never told to drop;
 - a fill notes the epoch before its read and is discarded when an invalidation of its users or its
   digest (or a flush) came later, so a slow reader never stores what a message has just dropped;
 - the process that invalidates applies it here, after the shared cache and before it publishes
@@ -45,8 +48,9 @@ logger = logging.getLogger(__name__)
 CHANNEL = "auth_token:invalidate"  # made per site with the cache's KEY_PREFIX and VERSION
 MAX_ENTRIES = 10_000
 MAX_MARKS = 100_000
-POLL_SECONDS = 0.5  # how soon the thread notices stop()
-HEALTH_SECONDS = 10.0  # a silent subscription is pinged after this long, dropped after twice that
+PING_SECONDS = 0.25  # also how soon the thread notices stop()
+HEARTBEAT_SECONDS = 1.0  # the layer serves only while the subscription answered this recently
+DROP_SECONDS = 5.0  # a subscription silent this long is made again
 RETRY_SECONDS = 2.0
 
 
@@ -101,16 +105,22 @@ class LocalCache:
         self.marked: dict[str, int] = {}  # mark -> epoch of its latest invalidation
         self.flushed = 0  # epoch of the latest flush
         self.ready = False  # subscribed: messages reach this process
+        self.heard = 0.0  # time.monotonic() of the subscription's latest answer
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._listen, name="auth_token-local-cache", daemon=True)
         self.thread.start()
 
+    def is_live(self, now: float) -> bool:
+        """Subscribed, and heard from within ``HEARTBEAT_SECONDS``: no message can be missing."""
+        return self.ready and now - self.heard < HEARTBEAT_SECONDS
+
     def get(self, digests: list[str]) -> tuple[Token, bool] | None:
-        if not self.ready:
+        now = time.monotonic()
+        if not self.is_live(now):
             return None
         for digest in digests:
             entry = self.entries.get(digest)
-            if entry is not None and entry.deadline > time.monotonic():
+            if entry is not None and entry.deadline > now:
                 return copy_instance(entry.token), entry.acting_as_target
         return None
 
@@ -124,7 +134,7 @@ class LocalCache:
             stale = self.flushed > since or any(
                 self.marked.get(mark, -1) > since for mark in (*marks, digest_mark(token.key))
             )
-            if not self.ready or stale:
+            if stale or not self.is_live(time.monotonic()):
                 return
             self._remove(token.key)
             while len(self.entries) >= MAX_ENTRIES:
@@ -169,6 +179,10 @@ class LocalCache:
         self.by_mark.clear()
         self.marked.clear()
 
+    def flush(self) -> None:
+        with self.lock:
+            self._flush()
+
     def _set_ready(self, ready: bool) -> None:
         with self.lock:
             self._flush()
@@ -204,19 +218,20 @@ class LocalCache:
             self.stopping.wait(RETRY_SECONDS)
 
     def _receive(self, pubsub: Any) -> None:
-        heard = time.monotonic()
-        pinged = False
+        self.heard = pinged = time.monotonic()
         while not self.stopping.is_set():
-            message = pubsub.get_message(timeout=POLL_SECONDS)
+            message = pubsub.get_message(timeout=PING_SECONDS)
             now = time.monotonic()
+            if now - pinged >= PING_SECONDS:
+                pubsub.ping()
+                pinged = now
             if message is None:
-                if now - heard > 2 * HEALTH_SECONDS:
+                if now - self.heard > DROP_SECONDS:
                     raise ConnectionError("The token cache subscription does not answer")
-                if now - heard > HEALTH_SECONDS and not pinged:
-                    pubsub.ping()
-                    pinged = True
                 continue
-            heard, pinged = now, False
+            if not self.is_live(now):
+                self.flush()  # it was silent: drop what a late or lost message may have named
+            self.heard = now
             if message["type"] == "subscribe":
                 self._set_ready(True)
             elif message["type"] == "message":
@@ -289,6 +304,13 @@ def invalidate(user_ids: Iterable[Any], digests: Iterable[str]) -> None:
     cache = caches[alias]
     message = json.dumps({"users": user_ids, "digests": digests, "origin": _origin})
     redis_client(cache).publish(cache.make_key(CHANNEL), message)
+
+
+def flush() -> None:
+    """Empty this process's layer, if it has one (the cache missed an invalidation)."""
+    layer = _layer
+    if layer is not None:
+        layer.flush()
 
 
 def reset() -> None:

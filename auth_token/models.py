@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from datetime import timedelta
 from functools import lru_cache
+from typing import Any
 from uuid import UUID, uuid4
 
 from django.conf import settings as django_settings
@@ -234,6 +237,38 @@ class DeviceKey(UserAgentMixin, models.Model):
 
     def __repr__(self) -> str:
         return f"<DeviceKey {self.pk} uuid={self.uuid} user={self.user_id} active={self.is_active}>"
+
+
+class PendingInvalidation(models.Model):
+    """A token cache invalidation that could not reach the cache when it was made.
+
+    Processes read tokens from the database while a row exists, and the first one that can reach
+    the cache again replays it there and deletes it (``auth_token.journal``).
+    """
+
+    # JSON lists in text columns: no JSON support needed from the database (or a query to ask).
+    users = models.TextField(_("user ids"), default="[]")
+    tokens = models.TextField(_("token digests"), default="[]")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("pending cache invalidation")
+        verbose_name_plural = _("pending cache invalidations")
+
+    def __str__(self) -> str:
+        return f"{len(self.user_ids)} users, {len(self.digests)} tokens, {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+    @classmethod
+    def of(cls, user_ids: Iterable[Any], digests: Iterable[str]) -> PendingInvalidation:
+        return cls(users=json.dumps([str(user_id) for user_id in user_ids]), tokens=json.dumps(list(digests)))
+
+    @property
+    def user_ids(self) -> list[str]:
+        return json.loads(self.users)
+
+    @property
+    def digests(self) -> list[str]:
+        return json.loads(self.tokens)
 
 
 class AnonymousToken:

@@ -6,10 +6,17 @@ import pytest
 import time_machine
 from django.db import connection
 
-from auth_token import signals
+from auth_token import journal, signals
 from tests.factories import UserFactory, issue_token
 
 pytest_plugins = ["auth_token.pytest_plugin"]
+
+
+@pytest.fixture(autouse=True)
+def _stop_cache_journal():
+    """The journal's thread holds a database connection of its own: close it with each test."""
+    yield
+    journal.reset()
 
 
 @pytest.fixture(autouse=True)
