@@ -45,7 +45,8 @@ class Journal:
         self.on_distrust = on_distrust
         self.lock = threading.Lock()
         self.checking = threading.Lock()
-        self.clean_since: float | None = None  # start of the latest check that found no row
+        self.checked_at: float | None = None  # start of the latest finished check (or recording)
+        self.clean = False  # what it found: no row
         self.recorded = 0  # invalidations this process journaled: a check older than one is void
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
@@ -53,12 +54,14 @@ class Journal:
     def is_trusted(self, *, check: bool = True) -> bool:
         """Whether the cache may be used now; ``check`` allows one query when that is unknown."""
         if self._is_fresh():
-            return True
+            return self.clean
         self._watch()
         if not check or not self.checking.acquire(timeout=TRUST_SECONDS):
             return False
         try:
-            return self._is_fresh() or self._check()  # the thread may have just checked
+            if self._is_fresh():  # the thread has just checked
+                return self.clean
+            return self._check(replay=False)  # replaying is the thread's job, off the request path
         except Exception:
             logger.warning("Could not read the token cache journal", exc_info=True)
             return False
@@ -66,14 +69,14 @@ class Journal:
             self.checking.release()
 
     def _is_fresh(self) -> bool:
-        clean_since = self.clean_since
-        return clean_since is not None and time.monotonic() - clean_since < TRUST_SECONDS
+        checked_at = self.checked_at
+        return checked_at is not None and time.monotonic() - checked_at < TRUST_SECONDS
 
     def record(self, user_ids: Iterable[Any], digests: Iterable[str]) -> None:
         """Journal an invalidation the cache missed; this process stops trusting it at once."""
         with self.lock:
             self.recorded += 1
-            self.clean_since = None
+            self.clean, self.checked_at = False, time.monotonic()
         self.on_distrust()
         alias = router.db_for_write(PendingInvalidation)
         PendingInvalidation.of(user_ids, digests).save(using=alias)
@@ -104,13 +107,15 @@ class Journal:
         finally:
             connections[alias].close()  # this thread's own connection
 
-    def _check(self) -> bool:
-        """Read the journal, replay what it holds, and return whether it is now empty."""
+    def _check(self, *, replay: bool = True) -> bool:
+        """Read the journal (and replay what it holds); return whether it is now empty."""
         started, recorded = time.monotonic(), self.recorded
         alias = router.db_for_write(PendingInvalidation)
         rows = list(PendingInvalidation.objects.using(alias).order_by("pk")[:REPLAY_BATCH])
         if rows:
-            self._distrust()
+            self._distrust(started)
+            if not replay:
+                return False
             replayed = []
             for row in rows:  # in order, and no further than the cache lets us
                 if not self.replay(row.user_ids, row.digests):
@@ -123,13 +128,14 @@ class Journal:
         with self.lock:
             if self.recorded != recorded:
                 return False  # this process journaled meanwhile: the next check must see it
-            self.clean_since = started
+            self.clean, self.checked_at = True, started
         return True
 
-    def _distrust(self) -> None:
+    def _distrust(self, started: float) -> None:
         with self.lock:
-            was_trusted, self.clean_since = self.clean_since is not None, None
-        if was_trusted:
+            was_clean = self.clean
+            self.clean, self.checked_at = False, started
+        if was_clean:
             logger.warning("The token cache missed invalidations; using the database until they are replayed")
         self.on_distrust()
 

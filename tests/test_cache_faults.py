@@ -190,6 +190,20 @@ def test_journal__a_check_that_overlapped_a_recording_does_not_restore_trust():
 
     with connection.execute_wrapper(recorded_meanwhile):
         assert not checker._check()
-    assert checker.clean_since is None
+    assert not checker.clean
     assert checker._check()
-    assert checker.clean_since is not None
+    assert checker.clean
+
+
+def test_journal__a_request_reads_it_without_replaying_and_then_trusts_what_was_found(
+    django_assert_num_queries,
+):
+    PendingInvalidation.of([1], ["d1"]).save()
+    replayed = []
+    checker = journal.Journal(lambda user_ids, digests: replayed.append(digests), on_distrust=lambda: None)
+    with django_assert_num_queries(1):
+        assert not checker._check(replay=False)  # the request path: one query, no cache operation
+    assert replayed == []
+    with django_assert_num_queries(0):  # a fresh answer costs nothing: no query per request
+        assert not checker.is_trusted()
+    checker.stop()
