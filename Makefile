@@ -56,17 +56,20 @@ format: $(STAMP)
 	$(BIN)/python -m ruff format auth_token tests example_project
 
 # The benchmark (benchmarks/README.md): its own venv, local PostgreSQL and Redis, < 15 minutes.
-BENCH_VENV := benchmarks/.venv
+# The current release in a venv of its own (results/django61/; the scale run is the same on both):
+#   make bench PYTHON=/opt/python3.13/bin/python3.13 BENCH_VENV=benchmarks/.venv-django61 \
+#     DJANGO='Django>=6.1,<6.2' BENCH_ARGS=--no-scale
+BENCH_VENV ?= benchmarks/.venv
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
 $(BENCH_STAMP): benchmarks/requirements.txt pyproject.toml
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(BENCH_VENV)/bin/python -m pip install --quiet -r benchmarks/requirements.txt -e .
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r benchmarks/requirements.txt -e . $(PIN_DJANGO)
 	touch $@
 
 bench: $(BENCH_STAMP)
-	cd benchmarks && .venv/bin/python run.py $(BENCH_ARGS)
+	cd benchmarks && $(CURDIR)/$(BENCH_VENV)/bin/python run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-* *.egg-info .pytest_cache .ruff_cache example_project/db.sqlite3

@@ -1,7 +1,7 @@
 """Requests/s of some systems in a tight test-client loop: ``.venv/bin/python loop.py none ours_local``.
 
-Best of 5 x 3,000 requests each, on a fresh SQLite benchmark database. Steadier than the
-interleaved benchmark, so it is what before/after comparisons of the hot path use.
+The median of 30 batches of 200 requests each, on a fresh SQLite benchmark database. Steadier
+than the interleaved benchmark, so it is what before/after comparisons of the hot path use.
 """
 
 import json

@@ -20,11 +20,14 @@ import sys
 import time
 from pathlib import Path
 
+import django
 import loadgen
 
 HERE = Path(__file__).resolve().parent
 TMP = HERE / ".tmp"
 RESULTS = HERE / "results"
+STACK = "django{}{}".format(*django.VERSION[:2])  # results/<STACK>/: one directory per stack
+STACK_NAME = f"Python {sys.version.split()[0]}, Django {django.get_version()}"
 BIN = Path(sys.executable).parent
 SYSTEMS = {
     "none": "No authentication (baseline)",
@@ -143,38 +146,46 @@ def load(port: int, headers: dict, args: argparse.Namespace) -> dict:
     }
 
 
-def serve_and_load(db: str, auth: str, credential: dict, args: argparse.Namespace) -> dict:
-    port = free_port()
-    headers = request_headers(credential)
-    command = [
-        str(BIN / "gunicorn"),
-        "bench.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(args.workers),
-        "--worker-class",
-        "gthread",
-        "--threads",
-        str(args.connections),
-        "--keep-alive",
-        "30",
-        "--log-level",
-        "warning",
-    ]
-    with open(TMP / "gunicorn.log", "a") as output:
-        process = subprocess.Popen(  # noqa: S603
-            command, cwd=HERE, env=env_for(db, auth), stdout=output, stderr=output, start_new_session=True
-        )
-    try:
-        wait_ready(port, headers, process)
-        loadgen.run(port, "/ping/", headers, args.connections, 1.0, 400)  # warm every worker
-        return load(port, headers, args)
-    finally:
+class Server:
+    """One gunicorn serving one system, on a port of its own, until stopped."""
+
+    def __init__(self, db: str, auth: str, credential: dict, args: argparse.Namespace) -> None:
+        self.port = free_port()
+        self.headers = request_headers(credential)
+        command = [
+            *(str(BIN / "gunicorn"), "bench.wsgi:application", "--bind", f"127.0.0.1:{self.port}"),
+            *(
+                "--workers",
+                str(args.workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(args.connections),
+            ),
+            *("--keep-alive", "30", "--log-level", "warning"),
+        ]
+        with open(TMP / "gunicorn.log", "a") as output:
+            self.process = subprocess.Popen(  # noqa: S603
+                command, cwd=HERE, env=env_for(db, auth), stdout=output, stderr=output, start_new_session=True
+            )
+        try:
+            wait_ready(self.port, self.headers, self.process)
+            loadgen.run(self.port, "/ping/", self.headers, args.connections, 1.0, 400)  # warm every thread
+        except Exception:
+            self.stop()
+            raise
+
+    def load(self, args: argparse.Namespace) -> float:
+        result = load(self.port, self.headers, args)
+        if result["errors"]:
+            raise RuntimeError(f"{result['errors']} failed requests")
+        return result["rps"]
+
+    def stop(self) -> None:
         for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
             try:
-                os.killpg(process.pid, sig)
-                process.wait(wait)
+                os.killpg(self.process.pid, sig)
+                self.process.wait(wait)
                 break
             except ProcessLookupError:
                 break
@@ -182,8 +193,21 @@ def serve_and_load(db: str, auth: str, credential: dict, args: argparse.Namespac
                 continue
 
 
+def paired(baseline: Server, server: Server, args: argparse.Namespace) -> tuple[list[float], list[float]]:
+    """Requests/s of the baseline and of ``server`` in alternating slices: a slow moment of this
+    shared machine then slows both sides of a ratio, not one."""
+    base, mine = [], []
+    for _ in range(args.pairs):
+        base.append(baseline.load(args))
+        mine.append(server.load(args))
+    return base, mine
+
+
 def measure(args: argparse.Namespace) -> dict:
-    data: dict = {db: {s: {"inproc": [], "server": [], "queries": None} for s in SYSTEMS} for db in args.dbs}
+    data: dict = {
+        db: {s: {"inproc": [], "server": [], "server_base": [], "queries": None} for s in SYSTEMS}
+        for db in args.dbs
+    }
     credentials = {}
     for db in args.dbs:
         log(f"{DATABASES[db]}: fresh database, migrate, credentials")
@@ -192,51 +216,99 @@ def measure(args: argparse.Namespace) -> dict:
     for round_ in range(args.rounds):
         for db in args.dbs:
             log(f"round {round_ + 1}/{args.rounds} on {DATABASES[db]}")
-            for auth in order:
-                credential = credentials[db][auth]
-                if auth in CACHED:
-                    flush_redis()
-                result = json.loads(
-                    child(
-                        [
-                            *("-m", "bench.worker", "inproc", json.dumps(credential)),
-                            *(str(args.inproc_requests), str(args.inproc_seconds)),
-                        ],
-                        db,
-                        auth,
-                    )
-                )
-                if auth in CACHED:
-                    flush_redis()
-                server = serve_and_load(db, auth, credential, args)
-                if server["errors"]:
-                    raise RuntimeError(f"{auth} on {db}: {server['errors']} failed requests")
-                entry = data[db][auth]
-                entry["inproc"].append(result["rps"])
-                entry["server"].append(server["rps"])
-                entry["queries"] = {"steady": result["steady"], "renewal": result["renewal"]}
-                log(
-                    f"  {auth:13} in-process {result['rps']:7.0f}/s  server {server['rps']:7.0f}/s  "
-                    f"SQL {result['steady']['reads']}r/{result['steady']['writes']}w "
-                    f"(renewal {result['renewal']['reads']}r/{result['renewal']['writes']}w)"
-                )
+            baseline = Server(db, "none", credentials[db]["none"], args)
+            try:
+                for auth in order:
+                    measure_system(db, auth, credentials[db][auth], baseline, data[db][auth], args)
+            finally:
+                baseline.stop()
         order = order[1:] + order[:1]  # interleave: a different system goes first each round
     return data
 
 
+def measure_system(
+    db: str, auth: str, credential: dict, baseline: Server, entry: dict, args: argparse.Namespace
+) -> None:
+    if auth in CACHED:
+        flush_redis()
+    inproc = [*("-m", "bench.worker", "inproc", json.dumps(credential))]
+    inproc += [str(args.inproc_requests), str(args.inproc_seconds)]
+    result = json.loads(child(inproc, db, auth))
+    if auth in CACHED:
+        flush_redis()
+    if auth == "none":
+        base = mine = [baseline.load(args) for _ in range(args.pairs)]
+    else:
+        server = Server(db, auth, credential, args)
+        try:
+            base, mine = paired(baseline, server, args)
+        finally:
+            server.stop()
+    entry["inproc"].append(result["rps"])
+    entry["server"] += mine
+    entry["server_base"] += base
+    entry["queries"] = {"steady": result["steady"], "renewal": result["renewal"]}
+    log(
+        f"  {auth:13} in-process {result['rps']:7.0f}/s  server {statistics.mean(mine):7.0f}/s "
+        f"(baseline beside it {statistics.mean(base):7.0f}/s)  SQL "
+        f"{result['steady']['reads']}r/{result['steady']['writes']}w "
+        f"(renewal {result['renewal']['reads']}r/{result['renewal']['writes']}w)"
+    )
+
+
+def measure_breakdown() -> dict:
+    """Microseconds per request through the test client on SQLite, and the parts of ours."""
+    credentials = reset_database("sqlite")
+    timings = {}
+    for system in ("none", "ours", "ours_local"):
+        flush_redis()
+        loop = json.loads(
+            child(["-m", "bench.worker", "loop", json.dumps(credentials[system])], "sqlite", system)
+        )
+        timings[system] = 1e6 / loop["rps"]
+    flush_redis()
+    local = json.loads(
+        child(
+            ["-m", "bench.worker", "breakdown", json.dumps(credentials["ours_local"])], "sqlite", "ours_local"
+        )
+    )
+    uncached = json.loads(
+        child(["-m", "bench.worker", "breakdown", json.dumps(credentials["ours"])], "sqlite", "ours")
+    )
+    extra = timings["ours_local"] - timings["none"]
+    log(f"breakdown: {timings}, local {local}, uncached lookup {uncached['lookup']:.1f} µs")
+    return {
+        "No authentication: a whole request": timings["none"],
+        "Ours, local layer warm: a whole request": timings["ours_local"],
+        "Ours, no cache: a whole request": timings["ours"],
+        "Ours, no cache: the lookup alone (one SELECT)": uncached["lookup"],
+        "Local layer's extra over no authentication": extra,
+        "- reading the credential (format, checksum, SHA-256)": local["credential"],
+        "- the lookup in the local layer (entry, copies, validity)": local["lookup"],
+        "- the rest of the middleware (lazy objects, response phase)": (
+            local["middleware"] - local["credential"] - local["lookup"]
+        ),
+        "- the rest: DRF's authentication and permission classes, collecting the extra garbage": (
+            extra - local["middleware"]
+        ),
+    }
+
+
 def summarise(data: dict) -> dict:
-    """Median over rounds of each round's ratio to that round's baseline."""
+    """Medians of ratios: in-process, of each round's run to that round's run without
+    authentication; through the server, of each slice to the baseline slice just before it."""
     summary = {}
     for db, systems in data.items():
         base = systems["none"]
         summary[db] = {"baseline": {k: statistics.median(base[k]) for k in ("inproc", "server")}}
         for auth, entry in systems.items():
+            bases = {"inproc": base["inproc"], "server": entry["server_base"]}
             summary[db][auth] = {
                 "queries": {k: [v["reads"], v["writes"]] for k, v in entry["queries"].items()},
                 **{
                     kind: {
                         "ratio": statistics.median(
-                            r / b for r, b in zip(entry[kind], base[kind], strict=True)
+                            r / b for r, b in zip(entry[kind], bases[kind], strict=True)
                         ),
                         "rps": statistics.median(entry[kind]),
                     }
@@ -275,12 +347,14 @@ def footnote(summary: dict, args: argparse.Namespace, elapsed: float) -> list[st
     )
     tool = "wrk" if shutil.which("wrk") else "the Python load generator (loadgen.py)"
     return [
-        f"Ratios are requests/s relative to no authentication (median of {args.rounds} interleaved rounds); "
+        f"Ratios are requests/s relative to no authentication ({args.rounds} interleaved rounds); "
         f"baseline: {base}.",
         f"Server: gunicorn gthread, {args.workers} worker(s) x {args.connections} threads on 127.0.0.1, "
-        f"{tool}, "
-        f"{args.connections} keep-alive connections, {args.load_seconds} s per run. In-process: Django test "
-        f"client, up to {args.inproc_requests} requests or {args.inproc_seconds} s per run.",
+        f"{tool}, {args.connections} keep-alive connections; in each round each system's server alternates "
+        f"with a server without authentication, {args.pairs} slices of {args.load_seconds} s each, and the "
+        f"ratio is the median over every round's slices of each slice to the baseline slice before it. "
+        f"In-process: Django's WSGI handler called directly, up to {args.inproc_requests} requests or "
+        f"{args.inproc_seconds} s per run.",
         "SQL r/w: reads / writes for one request in steady state, and for one request made after the "
         "renewal interval (ours: RENEWAL_INTERVAL; knox: MIN_REFRESH_INTERVAL). "
         "Redis round trips are not SQL.",
@@ -326,13 +400,57 @@ def chart(summary: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def write_stacks() -> None:
+    """Compare every stack measured so far (``results/*/summary.json``), as ratios to each run's baseline."""
+    stacks = [json.loads(path.read_text()) for path in sorted(RESULTS.glob("*/summary.json"))]
+    dbs = [db for db in DATABASES if all(db in stack["summary"] for stack in stacks)]
+    header = ["System", "Stack"] + [
+        f"{DATABASES[db]} {kind}" for db in dbs for kind in ("in-process", "server")
+    ]
+    rows = [
+        [label, stack["stack"]]
+        + [f"{stack['summary'][db][auth][kind]['ratio']:.2f}" for db in dbs for kind in ("inproc", "server")]
+        for auth, label in SYSTEMS.items()
+        if auth != "none"
+        for stack in stacks
+    ]
+    for stack in stacks:
+        rows.append(
+            ["No authentication (requests/s)", stack["stack"]]
+            + [f"{stack['summary'][db]['baseline'][kind]:.0f}" for db in dbs for kind in ("inproc", "server")]
+        )
+    notes = [
+        "Each stack's ratios are relative to no authentication measured in the same run on that stack "
+        "(the last rows), so stacks compare by ratio, not by absolute requests/s.",
+        "Made by `make bench` on each stack (benchmarks/README.md); each run rewrites this table from "
+        "every `results/*/summary.json`.",
+    ]
+    (RESULTS / "stacks.md").write_text("# Benchmark results by stack\n\n" + markdown(header, rows, notes))
+    (RESULTS / "stacks.rst").write_text(rst(header, rows, notes))
+    timed = [stack for stack in stacks if stack.get("microseconds")]
+    parts = list(timed[0]["microseconds"]) if timed else []
+    header = ["µs per request (SQLite, in-process)"] + [stack["stack"] for stack in timed]
+    rows = [[part] + [f"{stack['microseconds'][part]:.1f}" for stack in timed] for part in parts]
+    notes = [
+        "Whole requests: the median of 30 batches of 200 through Django's WSGI handler (`loop.py`). "
+        "Parts: best of 3 x 5,000 calls of the resolver and the middleware alone, less the view's own "
+        "cost (`bench/worker.py breakdown`); the rest is what remains of the difference, timing noise "
+        "included (whole requests vary by about 20 % between runs on this machine).",
+    ]
+    (RESULTS / "microseconds.md").write_text(
+        "# Where the microseconds go\n\n" + markdown(header, rows, notes)
+    )
+    (RESULTS / "microseconds.rst").write_text(rst(header, rows, notes))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--dbs", default="sqlite,postgres")
     parser.add_argument("--inproc-requests", type=int, default=3000)
     parser.add_argument("--inproc-seconds", type=float, default=2.0)
-    parser.add_argument("--load-seconds", type=int, default=4)
+    parser.add_argument("--load-seconds", type=int, default=1, help="Seconds of each load slice.")
+    parser.add_argument("--pairs", type=int, default=5, help="Slices of each system and of the baseline.")
     parser.add_argument("--load-requests", type=int, default=200_000)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=1)
@@ -347,13 +465,22 @@ def main() -> None:
     started = time.monotonic()
     data = measure(args)
     summary = summarise(data)
+    microseconds = measure_breakdown() if "sqlite" in args.dbs else {}
     header, rows = table_rows(summary)
     notes = footnote(summary, args, time.monotonic() - started)
     (TMP / "raw.json").write_text(json.dumps({"data": data, "summary": summary}, indent=1))
-    (RESULTS / "results.md").write_text("# Benchmark results\n\n" + markdown(header, rows, notes))
-    (RESULTS / "results.rst").write_text(rst(header, rows, notes))
-    chart(summary, RESULTS / "ratios.png")
+    results = RESULTS / STACK
+    results.mkdir(exist_ok=True)
+    (results / "summary.json").write_text(
+        json.dumps({"stack": STACK_NAME, "summary": summary, "microseconds": microseconds}, indent=1) + "\n"
+    )
+    (results / "results.md").write_text(
+        f"# Benchmark results: {STACK_NAME}\n\n" + markdown(header, rows, notes)
+    )
+    (results / "results.rst").write_text(rst(header, rows, notes))
+    chart(summary, results / "ratios.png")
     print("\n" + markdown(header, rows, notes), flush=True)
+    write_stacks()
     if not args.no_scale:
         import scale
 
