@@ -220,19 +220,10 @@ def test_fault_drill(settings, local, capsys):
     report = run_drill(settings, local)
     requests = report.pop()[1]
     with capsys.disabled():  # the figures the docs and the closing note quote
-        print(
-            f"\nFault drill, {'local layer' if local else 'shared cache only'}: gunicorn with 2 workers, ",
-            end="",
-        )
-        print(f"{requests} requests, no 5xx, no valid token refused")
+        mode = "local layer" if local else "shared cache only"
+        print(f"\n{mode}: gunicorn, 2 workers, {requests} requests, no 5xx, no valid token refused")
+        print(f"  {'phase':<24}{'revoke took':>12}{'last accepted':>15}{'both refusing':>15}")
         for name, took, victim in report:
-            accepted = victim.accepted_after
-            print(
-                f"  {name:<24} revocation took {took * 1000:4.0f} ms; "
-                + (
-                    "never accepted after it returned"
-                    if accepted is None
-                    else f"last accepted at +{accepted * 1000:.0f} ms"
-                )
-                + f"; both workers refusing from +{max(victim.refused_by.values()) * 1000:.0f} ms"
-            )
+            accepted = "never" if victim.accepted_after is None else f"+{victim.accepted_after * 1000:.0f} ms"
+            refusing = f"+{max(victim.refused_by.values()) * 1000:.0f} ms"
+            print(f"  {name:<24}{took * 1000:>9.0f} ms{accepted:>15}{refusing:>15}")
