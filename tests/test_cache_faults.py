@@ -11,6 +11,7 @@ import time
 import uuid
 
 import pytest
+import redis
 from django.core.cache import caches
 from django.db import connection
 
@@ -103,6 +104,29 @@ def test_revoked_while_redis_is_down__stays_refused_when_it_restarts_from_its_fi
     token_cache._paused_until = 0.0
     for _ in range(3):
         assert status(client, raw) == 401
+
+
+def test_revoked_while_redis_is_too_slow_to_answer__refused_within_two_seconds_and_after(
+    warm, cached, client
+):
+    """Redis holds every write for 1.5 s (``CLIENT PAUSE ... WRITE``, as an overloaded server) but
+    keeps serving reads: the stale entry stays readable until the journal says otherwise."""
+    token, raw = warm
+    admin = redis.Redis(port=cached.port)
+    admin.client_pause(1500, all=False)  # writes wait; reads go on
+    try:
+        assert services.revoke(token)  # its invalidation times out after 0.2 s
+        revoked = time.monotonic()
+        assert PendingInvalidation.objects.count() == 1
+        wait_for(lambda: status(client, raw) == 401, 2.0)
+        assert time.monotonic() - revoked < 2.0
+    finally:
+        admin.close()
+    wait_for(lambda: not PendingInvalidation.objects.exists(), 8)  # replayed once writes pass
+    token_cache._paused_until = 0.0
+    for _ in range(5):
+        assert status(client, raw) == 401
+        time.sleep(0.1)
 
 
 def test_revocation_the_cache_missed__refused_by_a_process_that_trusted_it_within_two_seconds(
