@@ -151,30 +151,21 @@ def test_revocation_the_cache_missed__refused_by_a_process_that_trusted_it_withi
     assert status(client, raw) == 401
 
 
-def test_local_layer__serves_only_while_its_subscription_answers(settings, server, client, alice_token):
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "tokens": cache_settings(server, f"test-{uuid.uuid4().hex}"),
-    }
-    settings.AUTH_TOKEN_CACHE = "tokens"
-    settings.AUTH_TOKEN_LOCAL_CACHE = True
+@pytest.mark.parametrize("cached", [True], ids=["local"], indirect=True)
+def test_local_layer__serves_only_while_its_subscription_answers(warm, cached, client):
+    token, raw = warm
     layer = local_cache.get_layer()
-    wait_for(lambda: layer.is_live(time.monotonic()), 5)
-    token, raw = alice_token
-    for _ in range(3):
-        assert status(client, raw) == 200
     assert token.key in layer.entries
-    server.pause()
+    cached.pause()
     try:
         silent = wait_for(lambda: not layer.is_live(time.monotonic()), 3)
         assert silent <= local_cache.HEARTBEAT_SECONDS + 2 * local_cache.PING_SECONDS
         assert layer.get([token.key]) is None
         assert status(client, raw) == 200  # from the database
     finally:
-        server.resume()
+        cached.resume()
     wait_for(lambda: layer.is_live(time.monotonic()), 3)
     assert token.key not in layer.entries  # emptied when it was heard again
-    local_cache.reset()
 
 
 def test_journal__not_trusted_before_its_first_check_without_io():

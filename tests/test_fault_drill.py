@@ -38,6 +38,13 @@ CLIENTS = 4
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 
+def protected(port: int, raw: str) -> urllib.request.Request:
+    """A request for the site's token-only page, carrying ``raw``."""
+    return urllib.request.Request(
+        f"http://127.0.0.1:{port}/protected/", headers={"Authorization": f"Bearer {raw}"}
+    )
+
+
 @dataclass
 class Victim:
     raw: str
@@ -70,9 +77,7 @@ class Load:
             time.sleep(0.002)
 
     def _ask(self, raw: str, victim: Victim | None) -> None:
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/protected/", headers={"Authorization": f"Bearer {raw}"}
-        )
+        request = protected(self.port, raw)
         started = time.monotonic()
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
@@ -133,10 +138,7 @@ def both_workers_answer(port: int, raw: str) -> None:
     deadline = time.monotonic() + 20
     while len(seen) < 2:
         assert time.monotonic() < deadline, "the two workers did not both answer"
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/protected/", headers={"Authorization": f"Bearer {raw}"}
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(protected(port, raw), timeout=10) as response:
             seen.add(response.headers["X-Worker"])
 
 
