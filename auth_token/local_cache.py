@@ -56,7 +56,7 @@ RETRY_SECONDS = 2.0
 
 @dataclass(frozen=True)
 class _Entry:
-    token: Token  # a template: only copies leave the layer
+    token: Template  # only copies leave the layer
     acting_as_target: bool
     marks: tuple[str, ...]  # the users whose changes make it stale
     deadline: float  # time.monotonic()
@@ -121,7 +121,7 @@ class LocalCache:
         for digest in digests:
             entry = self.entries.get(digest)
             if entry is not None and entry.deadline > now:
-                return copy_instance(entry.token), entry.acting_as_target
+                return entry.token.build(), entry.acting_as_target
         return None
 
     def put(self, token: Token, acting_as_target: bool, since: int, seconds: float) -> None:
@@ -129,7 +129,7 @@ class LocalCache:
         marks = [user_mark(token.user_id)]
         if token.active_takeover is not None and token.active_takeover.user_id is not None:
             marks.append(user_mark(token.active_takeover.user_id))
-        template = copy_instance(token, without_passwords=True)
+        template = Template.of(token)
         with self.lock:
             stale = self.flushed > since or any(
                 self.marked.get(mark, -1) > since for mark in (*marks, digest_mark(token.key))
@@ -239,32 +239,58 @@ class LocalCache:
 
 
 _MUTABLE = frozenset({dict, list, set, bytearray})
+_NOT_COPIED = ("_state", "password")  # the password stays deferred: Django loads it again on access
 
 
-def copy_instance(instance: Model, *, without_passwords: bool = False) -> Any:
-    """Copy a model instance and the related instances it has loaded (cheaper than ``copy``)."""
-    return _copy(instance, without_passwords, {})
+class Template:
+    """What a model instance and the related instances it has loaded hold, less password hashes.
 
+    ``build()`` makes an independent copy, cheaper than ``copy.deepcopy``: which values need a
+    deep copy (e.g. a JSONField of a custom user model) is worked out once, here, not per copy.
+    """
 
-def _copy(instance: Model, without_passwords: bool, copies: dict[int, Any]) -> Any:
-    cls = instance.__class__
-    clone = copies[id(instance)] = cls.__new__(cls)  # related caches can point back (one-to-one)
-    fields = clone.__dict__
-    fields.update(instance.__dict__)
-    for name, value in fields.items():
-        if type(value) in _MUTABLE:  # e.g. a JSONField of a custom user model
-            fields[name] = copy.deepcopy(value)
-    if without_passwords:
-        fields.pop("password", None)  # deferred: Django loads it again on access
-    state = fields["_state"] = ModelState()
-    state.db, state.adding = instance._state.db, instance._state.adding
-    related = instance._state.__dict__.get("fields_cache")
-    if related:
-        state.fields_cache = {
-            name: value if value is None else copies.get(id(value)) or _copy(value, without_passwords, copies)
+    __slots__ = ("adding", "db", "fields", "model", "mutable", "related")
+
+    @classmethod
+    def of(cls, instance: Model) -> Template:
+        return cls._of(instance, {})
+
+    @classmethod
+    def _of(cls, instance: Model, templates: dict[int, Template]) -> Template:
+        template = templates[id(instance)] = cls()  # related caches can point back (one-to-one)
+        fields = {name: value for name, value in instance.__dict__.items() if name not in _NOT_COPIED}
+        template.mutable = tuple(name for name, value in fields.items() if type(value) in _MUTABLE)
+        for name in template.mutable:
+            fields[name] = copy.deepcopy(fields[name])
+        template.model, template.fields = type(instance), fields
+        template.db, template.adding = instance._state.db, instance._state.adding
+        related = instance._state.__dict__.get("fields_cache") or {}
+        template.related = tuple(
+            (name, None if value is None else templates.get(id(value)) or cls._of(value, templates))
             for name, value in related.items()
-        }
-    return clone
+        )
+        return template
+
+    def build(self) -> Any:
+        """Return a new instance, with new related instances: nothing shared with other copies."""
+        return self._build({})
+
+    def _build(self, built: dict[int, Any]) -> Any:
+        model = self.model
+        instance = built[id(self)] = model.__new__(model)
+        fields = instance.__dict__
+        fields.update(self.fields)
+        for name in self.mutable:
+            fields[name] = copy.deepcopy(fields[name])
+        state = fields["_state"] = ModelState()
+        state.db, state.adding = self.db, self.adding
+        if self.related:
+            related = state.fields_cache = {}
+            for name, template in self.related:
+                related[name] = (
+                    None if template is None else built.get(id(template)) or template._build(built)
+                )
+        return instance
 
 
 _layer: LocalCache | None = None

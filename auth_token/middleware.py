@@ -4,6 +4,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth import HASH_SESSION_KEY
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.http import HttpRequest, HttpResponseBase
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
@@ -25,27 +26,35 @@ class TokenAuthenticationMiddleware(AuthenticationMiddleware):
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if self.async_mode:
             return self.__acall__(request)
-        self.process_request(request)
-        current = current_state.set(get_state(request))
+        state = self._attach(request)
+        current = current_state.set(state)
         try:
             response = self.get_response(request)
         finally:
             current_state.reset(current)
-        return self.process_response(request, response)
+        return self._finish(request, response, state)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         # The request phase needs no query, so it runs here without a thread hop.
-        self.process_request(request)
-        current = current_state.set(get_state(request))  # copied into sync_to_async threads
+        state = self._attach(request)
+        current = current_state.set(state)  # copied into sync_to_async threads
         try:
             response = await self.get_response(request)
         finally:
             current_state.reset(current)
-        if self._needs_database(request):
-            return await sync_to_async(self.process_response)(request, response)
-        return self.process_response(request, response)
+        if self._needs_database(request, state):
+            return await sync_to_async(self._finish)(request, response, state)
+        return self._finish(request, response, state)
 
     def process_request(self, request: HttpRequest) -> None:
+        self._attach(request)
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        state = get_state(request)
+        return response if state is None else self._finish(request, response, state)
+
+    @staticmethod
+    def _attach(request: HttpRequest) -> RequestState:
         state = RequestState(request)
         setattr(request, STATE_ATTRIBUTE, state)
         if state.credential is not None and state.credential.source != COOKIE:
@@ -55,47 +64,47 @@ class TokenAuthenticationMiddleware(AuthenticationMiddleware):
         request.user = SimpleLazyObject(state.get_user)
         request.atoken = state.aget_token
         request.auser = state.aget_user
+        return state
 
     @staticmethod
-    def _needs_database(request: HttpRequest) -> bool:
-        state = get_state(request)
-        if state is None or state.issued is not None or not isinstance(state.token, Token):
+    def _needs_database(request: HttpRequest, state: RequestState) -> bool:
+        if state.issued is not None or not isinstance(state.token, Token):
             return False
         session_modified = getattr(getattr(request, "session", None), "modified", False)
         return session_modified or services.is_renewal_due(state.token)
 
-    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
-        state = get_state(request)
-        if state is None or not (state.resolved or state.issued or state.logged_out):
+    @staticmethod
+    def _finish(request: HttpRequest, response: HttpResponseBase, state: RequestState) -> HttpResponseBase:
+        if not (state.resolved or state.issued or state.logged_out):
             return response
-        if response.has_header("Vary"):
+        headers = response.headers
+        if "Vary" in headers:
             patch_vary_headers(response, (settings.HEADER_NAME, "Cookie"))
         else:  # the common case, without parsing
-            response.headers["Vary"] = f"{settings.HEADER_NAME}, Cookie"
-        if state.issued is None and not state.logged_out and isinstance(state.token, Token):
-            token = state.token
+            headers["Vary"] = f"{settings.HEADER_NAME}, Cookie"
+        token = state.token
+        now = timezone.now()
+        if state.issued is None and not state.logged_out and isinstance(token, Token):
             _bridge_session_auth_hash(request, token)
             if state.token is token:  # not replaced by a password change
-                exempt = meta_key(settings.RENEWAL_EXEMPT_HEADER) in request.META or getattr(
-                    request, RENEWAL_EXEMPT_ATTRIBUTE, False
-                )
-                services.renew_if_due(request, extend=not exempt)
-                if state.renewed and token.is_from_cookie:
+                if services.is_renewal_due(token, now=now):
+                    exempt = meta_key(settings.RENEWAL_EXEMPT_HEADER) in request.META or getattr(
+                        request, RENEWAL_EXEMPT_ATTRIBUTE, False
+                    )
+                    services.renew_if_due(request, extend=not exempt)
+                if state.renewed and token.is_from_cookie:  # here, or by the view
                     set_cookie(response, token, state.credential.raw)
+            token = state.token
+        valid = isinstance(token, Token)
         if state.issued is not None:
             # No local for the raw token here (every request passes): set_cookie() masks it.
             if state.issued[0].allowed_cookie:
                 set_cookie(response, *state.issued)
-        elif state.logged_out or _cookie_credential_failed(state):
-            delete_cookie(response, request)
-        token = state.token
-        if isinstance(token, Token) and settings.EXPIRATION_HEADER:
-            response[settings.EXPIRATION_HEADER] = str(int(token.time_to_expiration.total_seconds()))
+        elif state.logged_out or (not valid and getattr(state.credential, "source", None) == COOKIE):
+            delete_cookie(response, request)  # logged out, or the cookie's token is no longer valid
+        if valid and settings.EXPIRATION_HEADER:
+            headers[settings.EXPIRATION_HEADER] = str(max(int((token.expires_at - now).total_seconds()), 0))
         return response
-
-
-def _cookie_credential_failed(state: RequestState) -> bool:
-    return not isinstance(state.token, Token) and getattr(state.credential, "source", None) == COOKIE
 
 
 def _bridge_session_auth_hash(request: HttpRequest, token: Token) -> None:

@@ -175,25 +175,37 @@ def _is_usable(token: Token, credential: Credential) -> bool:
 
 def user_is_valid(user: AbstractBaseUser | None, backend_path: str) -> bool:
     """Return whether ``user`` may still be authenticated through ``backend_path``."""
-    if user is None or backend_path not in django_settings.AUTHENTICATION_BACKENDS:
+    if user is None:
         return False
-    backend = _backends.get(backend_path)
-    if backend is None:
-        backend = _backends[backend_path] = load_backend(backend_path)
-    can_authenticate = getattr(backend, "user_can_authenticate", None)
-    if can_authenticate is not None:
-        return bool(can_authenticate(user))
+    can_authenticate = _can_authenticate.get(backend_path)
+    if can_authenticate is None:
+        can_authenticate = _can_authenticate[backend_path] = _can_authenticate_through(backend_path)
+    return bool(can_authenticate(user))
+
+
+def _can_authenticate_through(backend_path: str) -> Callable[[AbstractBaseUser], object]:
+    if backend_path not in django_settings.AUTHENTICATION_BACKENDS:
+        return _never
+    return getattr(load_backend(backend_path), "user_can_authenticate", _is_active)
+
+
+def _never(user: AbstractBaseUser) -> bool:
+    return False
+
+
+def _is_active(user: AbstractBaseUser) -> bool:
     return getattr(user, "is_active", True)
 
 
-# Backend instances by path (Django makes one per call; the request path would pay for each).
-_backends: dict[str, object] = {}
+# Each backend's rule by path, worked out once (Django makes a backend per call; the request path
+# would pay for each, and for reading AUTHENTICATION_BACKENDS).
+_can_authenticate: dict[str, Callable[[AbstractBaseUser], object]] = {}
 
 
 @receiver(setting_changed)
 def _forget_backends(*, setting: str, **kwargs: object) -> None:
     if setting == "AUTHENTICATION_BACKENDS":
-        _backends.clear()
+        _can_authenticate.clear()
 
 
 def session_hash_is_valid(stored: str, user: AbstractBaseUser) -> bool:
@@ -251,17 +263,19 @@ def effective_user(token: Token) -> AbstractBaseUser:
 class RequestState:
     """The lazy auth state of one request, behind ``request.token`` and ``request.user``."""
 
+    # Class-level defaults: a request that never looks at its token pays for none of them.
+    resolved = False
+    token: Token | AnonymousToken | None = None  # set once resolved
+    user: AbstractBaseUser | AnonymousUser | None = None
+    # Set by services: a token minted in this request and its raw value, for the cookie.
+    issued: tuple[Token, str] | None = None
+    logged_out = False
+    renewed = False
+    # True while a service acts: the login()/logout() bridge then stays out.
+    in_service = False
+
     def __init__(self, request: HttpRequest) -> None:
         self.credential = get_credential(request)
-        self.resolved = False
-        self.token: Token | AnonymousToken = AnonymousToken()
-        self.user: AbstractBaseUser | AnonymousUser = AnonymousUser()
-        # Set by services: a token minted in this request and its raw value, for the cookie.
-        self.issued: tuple[Token, str] | None = None
-        self.logged_out = False
-        self.renewed = False
-        # True while a service acts: the login()/logout() bridge then stays out.
-        self.in_service = False
 
     def _store(self, result: tuple[Token, AbstractBaseUser] | None) -> None:
         # Only a finished lookup is cached: one that raised is retried on the next access.

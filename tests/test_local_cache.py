@@ -84,7 +84,7 @@ def test_local_cache__warm_request_costs_no_sql_and_no_round_trip(
 
 
 def test_local_cache__entry_has_no_password(warm, layer, client):
-    assert "password" not in layer.entries[warm[0].key].token.user.__dict__
+    assert "password" not in layer.entries[warm[0].key].token.build().user.__dict__
     request = client.get("/me/", HTTP_AUTHORIZATION=f"Bearer {warm[1]}").wsgi_request
     assert request.user.check_password("password")  # loaded again on demand
 
@@ -284,9 +284,12 @@ def test_local_cache__async_view_needs_no_thread(warm, monkeypatch, django_asser
 def test_local_cache__copies_do_not_share_mutable_values(alice_token):
     token = Token.objects.select_related("user").get(pk=alice_token[0].pk)
     token.user.preferences = {"theme": "dark"}  # as a JSONField of a custom user model would be
-    template = local_cache.copy_instance(token, without_passwords=True)
-    handed_out = local_cache.copy_instance(template)
+    template = local_cache.Template.of(token)
+    token.user.preferences["theme"] = "blue"
+    handed_out = template.build()
     handed_out.user.preferences["theme"] = "light"
-    assert template.user.preferences == {"theme": "dark"}
-    assert handed_out.user is not template.user
-    assert "password" not in template.user.__dict__
+    again = template.build()
+    assert again.user.preferences == {"theme": "dark"}
+    assert again.user is not handed_out.user
+    assert again.pk == token.pk and again.user.pk == token.user.pk
+    assert "password" not in again.user.__dict__

@@ -304,9 +304,9 @@ def import_legacy_tokens(pairs: Iterable[tuple[str, AbstractBaseUser]], *, backe
     return len(new)
 
 
-def is_renewal_due(token: Token) -> bool:
+def is_renewal_due(token: Token, *, now: datetime | None = None) -> bool:
     """Return whether the token's sliding expiry may move (no query)."""
-    return token.last_access < timezone.now() - timedelta(seconds=settings.RENEWAL_INTERVAL)
+    return token.last_access < (now or timezone.now()) - timedelta(seconds=settings.RENEWAL_INTERVAL)
 
 
 def renew_if_due(request: HttpRequest, *, extend: bool = True) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 AUTH = os.environ.get("BENCH_AUTH", "none")
 DB = os.environ.get("BENCH_DB", "sqlite")
-SYSTEMS = ("none", "drf", "knox", "knox_refresh", "session", "ours", "ours_cache", "ours_local")
+SYSTEMS = ("none", "floor", "drf", "knox", "knox_refresh", "session", "ours", "ours_cache", "ours_local")
 if AUTH not in SYSTEMS:
     raise RuntimeError(f"BENCH_AUTH must be one of {SYSTEMS}")
 
@@ -67,6 +67,7 @@ AUTH_TOKEN_COOKIE = False  # header only, like the other systems
 MIDDLEWARE = []
 AUTHENTICATION = {
     "none": [],
+    "floor": ["bench.floor.FixedUser"],  # instructions.py only
     "drf": ["rest_framework.authentication.TokenAuthentication"],
     "knox": ["knox.auth.TokenAuthentication"],
     "knox_refresh": ["knox.auth.TokenAuthentication"],

@@ -60,7 +60,7 @@ class TokenAuthentication(BaseAuthentication):
             django_request.token = token
         if state.credential.source == COOKIE:
             self.enforce_csrf(request)
-        return state.get_user(), token
+        return state.user, token  # resolved with the token
 
     def enforce_csrf(self, request: Request) -> None:
         """Refuse an unsafe request whose cookie token lacks a valid CSRF token (403)."""
