@@ -83,6 +83,7 @@ def pg_admin(*statements: str) -> None:
 
 
 def reset_database(db: str) -> dict:
+    TMP.mkdir(exist_ok=True)  # also for loop.py and instructions.py run alone
     if db == "postgres":
         pg_admin("DROP DATABASE IF EXISTS bench WITH (FORCE)", "CREATE DATABASE bench")
     else:
