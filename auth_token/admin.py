@@ -46,6 +46,7 @@ from auth_token.backends import normalize_device_uuid
 from auth_token.conf import settings as app_settings
 from auth_token.exceptions import TakeoverNotAllowed
 from auth_token.models import DeviceKey, Token, UserTokenTakeover
+from auth_token.reasons import RevokeReason
 from auth_token.services.takeovers import PERMISSION
 
 if TYPE_CHECKING:
@@ -156,19 +157,19 @@ class TokenAdmin(CredentialAdmin):
     @admin.action(permissions=["change"], description=_("Revoke selected tokens"))
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = sum(
-            services.revoke(token, request=request, reason="revoked")
+            services.revoke(token, request=request, reason=RevokeReason.REVOKED)
             for token in queryset.filter(is_active=True)
         )
         message = ngettext("%(count)d token was revoked.", "%(count)d tokens were revoked.", count)
         self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
     def delete_model(self, request: HttpRequest, obj: Token) -> None:
-        services.revoke(obj, request=request, reason="deleted")
+        services.revoke(obj, request=request, reason=RevokeReason.DELETED)
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         for token in queryset.filter(is_active=True):
-            services.revoke(token, request=request, reason="deleted")
+            services.revoke(token, request=request, reason=RevokeReason.DELETED)
         super().delete_queryset(request, queryset)
 
 

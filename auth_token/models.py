@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from user_agents import parse as parse_user_agent
 from user_agents.parsers import UserAgent
 
+from auth_token.reasons import TakeoverEndReason
+
 USER_AGENT_LENGTH = 512
 DEVICE_UUID_LENGTH = 64
 HEADER, COOKIE = "header", "cookie"
@@ -186,7 +188,9 @@ class UserTokenTakeover(UserAgentMixin, models.Model):
     user_agent = models.CharField(_("user agent"), max_length=USER_AGENT_LENGTH, blank=True)
     created_at = models.DateTimeField(_("started at"), default=timezone.now)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
-    end_reason = models.CharField(_("end reason"), max_length=32, blank=True)
+    end_reason = models.CharField(
+        _("end reason"), max_length=32, blank=True, choices=TakeoverEndReason.choices
+    )
     is_active = models.BooleanField(_("is active"), default=True)
 
     class Meta:

@@ -2,6 +2,7 @@
 and stored in ``UserTokenTakeover.end_reason``."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class RevokeReason(models.TextChoices):
@@ -16,16 +17,16 @@ class RevokeReason(models.TextChoices):
 
 
 class TakeoverEndReason(models.TextChoices):
-    RELEASED = "released"
-    LOGOUT = "logout"
-    PERMISSION = "permission"
-    TARGET_CHANGED = "target_changed"
-    TOKEN_REVOKED = "token_revoked"
-    LOGOUT_ALL = "logout_all"
-    LIMIT = "limit"
-    PASSWORD_CHANGED = "password_changed"
-    EXPIRED = "expired"
-    DEACTIVATED = "deactivated"
+    RELEASED = "released", _("released")
+    LOGOUT = "logout", _("logged out")
+    PERMISSION = "permission", _("permission withdrawn")
+    TARGET_CHANGED = "target_changed", _("taken-over user changed")
+    TOKEN_REVOKED = "token_revoked", _("token revoked")
+    LOGOUT_ALL = "logout_all", _("logged out everywhere")
+    LIMIT = "limit", _("token limit reached")
+    PASSWORD_CHANGED = "password_changed", _("password changed")
+    EXPIRED = "expired", _("token expired")
+    DEACTIVATED = "deactivated", _("device deactivated")
 
 
 def takeover_end_reason(reason: str) -> TakeoverEndReason:

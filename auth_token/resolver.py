@@ -1,7 +1,7 @@
 """From a request to a credential to a valid Token, or nothing. Never writes a response.
 
 Finding the credential costs no query; looking it up costs one SELECT; anything invalid gives
-``AnonymousToken`` and never raises.
+``AnonymousToken`` (a database that fails raises, as any query would).
 """
 
 from __future__ import annotations

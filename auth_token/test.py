@@ -17,6 +17,7 @@ from auth_token import keys, services
 from auth_token.backends import default_backend
 from auth_token.conf import settings
 from auth_token.models import Token
+from auth_token.reasons import RevokeReason
 
 
 class TokenClientMixin:
@@ -38,7 +39,7 @@ class TokenClientMixin:
         morsel = self.cookies.get(settings.COOKIE_NAME)
         if morsel is not None and keys.is_well_formed(morsel.value):
             for token in Token.objects.filter(key__in=keys.lookup_digests(morsel.value), is_active=True):
-                services.revoke(token, reason="logout")
+                services.revoke(token, reason=RevokeReason.LOGOUT)
         self.cookies = SimpleCookie()
 
 

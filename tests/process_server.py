@@ -1,13 +1,13 @@
-"""A Django test server in a process of its own: ``python -m tests.process_server PORT``.
+"""A Django test server in a process of its own: ``python -m tests.process_server``.
 
 The multi-process tests of the local cache start two of these. The parent passes the test
 database's name and the token cache's location in the environment; the server listens once its
-local cache layer is subscribed, on 127.0.0.1 only, one request at a time, until terminated.
+local cache layer is subscribed, on 127.0.0.1 only, on a port the OS gives it (printed on a line
+of its own), one request at a time, until terminated.
 """
 
 import json
 import os
-import sys
 import time
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
@@ -36,7 +36,8 @@ def main() -> None:
     deadline = time.monotonic() + 10
     while not layer.ready and time.monotonic() < deadline:  # listen only once subscribed
         time.sleep(0.01)
-    server = make_server("127.0.0.1", int(sys.argv[1]), application, handler_class=QuietHandler)
+    server = make_server("127.0.0.1", 0, application, handler_class=QuietHandler)
+    print(server.server_port, flush=True)
     server.serve_forever()
 
 

@@ -168,6 +168,19 @@ def test_local_layer__serves_only_while_its_subscription_answers(warm, cached, c
     assert token.key not in layer.entries  # emptied when it was heard again
 
 
+@pytest.mark.parametrize("cached", [True], ids=["local"], indirect=True)
+def test_local_layer__lost_subscription_empties_and_bypasses_the_layer(warm, cached, client):
+    token, raw = warm
+    layer = local_cache.get_layer()
+    epoch = layer.flushed
+    # Every pubsub client of this test's own server: nobody else's subscription is cut.
+    redis.Redis.from_url(cached.url).client_kill_filter(_type="pubsub")
+    wait_for(lambda: layer.flushed > epoch, 5)
+    assert token.key not in layer.entries
+    wait_for(lambda: layer.ready, 5)  # subscribed again, emptied again
+    assert status(client, raw) == 200
+
+
 def test_journal__not_trusted_before_its_first_check_without_io():
     trusted = journal.Journal(lambda users, digests: True, on_distrust=lambda: None)
     assert not trusted.is_trusted(check=False)

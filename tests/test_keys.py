@@ -25,10 +25,17 @@ def test_generate__prefix_from_settings(settings):
     assert keys.is_well_formed(raw)  # issued under an earlier prefix: still ours
 
 
-def test_checksum__known_value():
-    assert keys.checksum("at_0") == keys.checksum("at_0")
-    assert len(keys.checksum("")) == 6
-    assert keys.checksum("") == "000000"
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "000000"),  # CRC32 of nothing is 0
+        ("x", "2Zvt6B"),  # CRC32 2363233923 in base 62, 0-9A-Za-z
+        ("at_0", "4IfJTN"),  # 3940351681
+        ("at_" + "a" * 43, "4QPxQQ"),  # 4054902698
+    ],
+)
+def test_checksum__known_values(text, expected):
+    assert keys.checksum(text) == expected
 
 
 def _flip(raw, index):

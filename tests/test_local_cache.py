@@ -168,16 +168,6 @@ def test_local_cache__renewal_writes_once_then_warms_again(warm, client, django_
             assert get_me(client, raw) == "alice"
 
 
-def test_local_cache__lost_subscription_empties_and_bypasses_the_layer(warm, layer, client):
-    redis = local_cache.redis_client(caches["tokens"])
-    epoch = layer.flushed
-    redis.client_kill_filter(_type="pubsub")
-    wait_for(lambda: layer.flushed > epoch)
-    assert warm[0].key not in layer.entries
-    wait_for(lambda: layer.ready)  # subscribed again, emptied again
-    assert get_me(client, warm[1]) == "alice"
-
-
 def test_local_cache__unreadable_message_empties_the_layer(warm, layer):
     local_cache.redis_client(caches["tokens"]).publish(layer.channel, "not json")
     wait_for(lambda: not layer.entries)

@@ -5,7 +5,6 @@ Needs a database server (the processes share the test database) and Redis.
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,12 +21,6 @@ from tests.conftest import REDIS_URL, require_redis, server_database
 from tests.factories import issue_token
 
 pytestmark = [pytest.mark.django_db(transaction=True), server_database()]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def who(port, raw):
@@ -65,11 +58,11 @@ def servers(settings):
         "TEST_DATABASE_NAME": connection.settings_dict["NAME"],
         "TEST_CACHES": json.dumps(caches),
     }
-    ports = [free_port(), free_port()]
-    processes = [
-        subprocess.Popen([sys.executable, "-m", "tests.process_server", str(port)], env=env) for port in ports
-    ]
+    command = [sys.executable, "-m", "tests.process_server"]
+    processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)]
     try:
+        # Each binds port 0 and prints the port the OS gave it: no other process can take it first.
+        ports = [int(process.stdout.readline()) for process in processes]
         yield ports
     finally:
         for process in processes:

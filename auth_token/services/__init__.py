@@ -1,4 +1,4 @@
-"""The actions on tokens. The only writers of tokens; views, admin, DRF and commands call them.
+"""The actions on tokens that views, the admin, DRF and the management commands call.
 
 Every action accepts any request (or None) and skips the session when there is none; each has an
 async twin prefixed ``a``.
