@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 
 from auth_token.conf import settings
 from auth_token.models import HEADER
+from auth_token.state import get_state
 
 RENEWAL_EXEMPT_ATTRIBUTE = "_auth_token_renewal_exempt"
 
@@ -32,8 +33,7 @@ def renewal_exempt(view: Callable) -> Callable:
 
 def _unauthorized(request: HttpRequest) -> HttpResponse:
     """401 for header clients, who cannot follow a login redirect; else the login page."""
-    state = getattr(request, "_auth_token_state", None)
-    credential = getattr(state, "credential", None)
+    credential = getattr(get_state(request), "credential", None)
     if credential is not None and credential.source == HEADER:
         response = HttpResponse(status=401)
         response["WWW-Authenticate"] = f'{settings.HEADER_TOKEN_TYPE} error="invalid_token"'

@@ -7,14 +7,14 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.crypto import constant_time_compare
-from django.utils.functional import SimpleLazyObject
 from django.views.decorators.debug import sensitive_variables
 
-from auth_token import services
+from auth_token import resolver, services
 from auth_token.conf import settings
 from auth_token.decorators import RENEWAL_EXEMPT_ATTRIBUTE
 from auth_token.models import COOKIE, Token
-from auth_token.resolver import STATE_ATTRIBUTE, RequestState, current_state, get_state, meta_key
+from auth_token.resolver import get_credential, meta_key
+from auth_token.state import RequestState, current_state, get_state, start
 
 
 class TokenAuthenticationMiddleware(AuthenticationMiddleware):
@@ -55,16 +55,11 @@ class TokenAuthenticationMiddleware(AuthenticationMiddleware):
 
     @staticmethod
     def _attach(request: HttpRequest) -> RequestState:
-        state = RequestState(request)
-        setattr(request, STATE_ATTRIBUTE, state)
-        if state.credential is not None and state.credential.source != COOKIE:
+        credential = get_credential(request)
+        if credential is not None and credential.source != COOKIE:
             # Never assign False: the test client sets this flag too.
             request._dont_enforce_csrf_checks = True
-        request.token = SimpleLazyObject(state.get_token)
-        request.user = SimpleLazyObject(state.get_user)
-        request.atoken = state.aget_token
-        request.auser = state.aget_user
-        return state
+        return start(request, credential, resolver)
 
     @staticmethod
     def _needs_database(request: HttpRequest, state: RequestState) -> bool:

@@ -11,21 +11,18 @@ from django.contrib.auth.signals import user_login_failed
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from auth_token import cache as token_cache
-from auth_token import services, throttling
+from auth_token import resolver, services, throttling
 from auth_token.conf import settings
 from auth_token.contrib.rest_framework import legacy
 from auth_token.models import Token
 from auth_token.resolver import (
-    STATE_ATTRIBUTE,
     Credential,
-    RequestState,
-    current_state,
-    get_state,
     is_test_client_request,
     remember_test_client_session,
     test_client_credential,
 )
 from auth_token.signals import token_revoked
+from auth_token.state import RequestState, current_state, get_state, start
 
 
 def user_changed(sender: type, instance: Any, **kwargs: Any) -> None:
@@ -128,10 +125,7 @@ def django_logged_out(sender: type, request: Any, user: Any, **kwargs: Any) -> N
 
 def _test_client_state(request: Any, credential: Credential | None) -> RequestState:
     """Give the test client's bare request the state the middleware gives a real one."""
-    state = RequestState(request)
-    state.credential = credential
-    setattr(request, STATE_ATTRIBUTE, state)
-    return state
+    return start(request, credential, resolver)
 
 
 def memberships_changed(

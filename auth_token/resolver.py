@@ -7,16 +7,12 @@ Finding the credential costs no query; looking it up costs one SELECT; anything 
 from __future__ import annotations
 
 import logging
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from asgiref.sync import sync_to_async
 from django.conf import settings as django_settings
 from django.contrib.auth import load_backend
-from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import SynchronousOnlyOperation
 from django.core.signals import setting_changed
 from django.db import DatabaseError
 from django.dispatch import receiver
@@ -27,7 +23,7 @@ from auth_token import cache as token_cache
 from auth_token import keys
 from auth_token import lookup as token_lookup
 from auth_token.conf import settings
-from auth_token.models import COOKIE, HEADER, AnonymousToken, Token
+from auth_token.models import COOKIE, HEADER, Token
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -35,7 +31,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
 
 logger = logging.getLogger(__name__)
-STATE_ATTRIBUTE = "_auth_token_state"
 
 
 @dataclass(slots=True)  # not frozen: its __init__ would cost more on every request
@@ -258,73 +253,3 @@ def effective_user(token: Token) -> AbstractBaseUser:
         and constant_time_compare(takeover.session_auth_hash, target.get_session_auth_hash())
     )
     return target if holds else actor
-
-
-class RequestState:
-    """The lazy auth state of one request, behind ``request.token`` and ``request.user``."""
-
-    # Class-level defaults: a request that never looks at its token pays for none of them.
-    resolved = False
-    token: Token | AnonymousToken | None = None  # set once resolved
-    user: AbstractBaseUser | AnonymousUser | None = None
-    # Set by services: a token minted in this request and its raw value, for the cookie.
-    issued: tuple[Token, str] | None = None
-    logged_out = False
-    renewed = False
-    # True while a service acts: the login()/logout() bridge then stays out.
-    in_service = False
-
-    def __init__(self, request: HttpRequest) -> None:
-        self.credential = get_credential(request)
-
-    def _store(self, result: tuple[Token, AbstractBaseUser] | None) -> None:
-        # Only a finished lookup is cached: one that raised is retried on the next access.
-        if result is None:
-            self.token, self.user = AnonymousToken(), AnonymousUser()
-        else:
-            self.token, self.user = result
-        self.resolved = True
-
-    def resolve(self) -> None:
-        if not self.resolved:
-            self._store(lookup(self.credential))
-
-    async def aresolve(self) -> None:
-        if not self.resolved:
-            if self.credential is None or self.credential.raw is None:
-                self._store(None)
-                return
-            try:  # a warm local cache answers without a thread
-                found = lookup_in_memory(self.credential)
-            except SynchronousOnlyOperation:  # e.g. a backend whose user_can_authenticate queries
-                found = None
-            self._store(found or await sync_to_async(lookup)(self.credential))
-
-    def get_token(self) -> Token | AnonymousToken:
-        self.resolve()
-        return self.token
-
-    def get_user(self) -> AbstractBaseUser | AnonymousUser:
-        self.resolve()
-        return self.user
-
-    async def aget_token(self) -> Token | AnonymousToken:
-        await self.aresolve()
-        return self.token
-
-    async def aget_user(self) -> AbstractBaseUser | AnonymousUser:
-        await self.aresolve()
-        return self.user
-
-    def set_token(self, token: Token | None, user: AbstractBaseUser | None = None) -> None:
-        """Replace the request's token after a login or logout (services only)."""
-        self._store(None if token is None else (token, user or token.user))
-
-
-# The state of the request being handled, for code that has no request at hand (a model signal
-# receiver guarding a password save during a takeover). Set by the middleware around the view.
-current_state: ContextVar[RequestState | None] = ContextVar("auth_token_current_state", default=None)
-
-
-def get_state(request: HttpRequest | None) -> RequestState | None:
-    return getattr(request, STATE_ATTRIBUTE, None) if request is not None else None

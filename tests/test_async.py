@@ -8,8 +8,10 @@ from asgiref.sync import async_to_sync
 from django.test import RequestFactory
 from django.utils import timezone
 
+from auth_token import resolver
 from auth_token.models import Token
-from auth_token.resolver import RequestState
+from auth_token.resolver import get_credential
+from auth_token.state import RequestState
 from auth_token.test import AsyncClient
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +77,7 @@ def test_async__test_client_force_login(alice):
 
 def test_state__failed_lookup_is_not_cached(monkeypatch, alice_token):
     request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {alice_token[1]}")
-    state = RequestState(request)
+    state = RequestState(get_credential(request), resolver)
     calls = []
 
     def flaky_lookup(credential):

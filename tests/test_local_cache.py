@@ -258,13 +258,13 @@ def test_local_cache__checks(settings):
 def test_local_cache__async_view_needs_no_thread(warm, monkeypatch, django_assert_num_queries):
     from asgiref.sync import async_to_sync
 
-    from auth_token import resolver
+    from auth_token import state
     from auth_token.test import AsyncClient
 
     def no_thread(function):
         raise AssertionError(f"{function.__name__} ran in a thread")
 
-    monkeypatch.setattr(resolver, "sync_to_async", no_thread)
+    monkeypatch.setattr(state, "sync_to_async", no_thread)
     client = AsyncClient()
     with django_assert_num_queries(0):
         response = async_to_sync(client.get)("/me-async/", headers={"Authorization": f"Bearer {warm[1]}"})

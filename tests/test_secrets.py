@@ -17,13 +17,14 @@ from django.utils import timezone
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 from rest_framework.authtoken.models import Token as DRFToken
 
-from auth_token import backends, keys, services, signals
+from auth_token import backends, keys, resolver, services, signals
 from auth_token.contrib.rest_framework import serializers as api_serializers
 from auth_token.contrib.rest_framework import views as api_views
 from auth_token.models import Token
-from auth_token.resolver import RequestState
+from auth_token.resolver import get_credential
 from auth_token.services import devices as devices_service
 from auth_token.services import tokens as tokens_service
+from auth_token.state import RequestState
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +64,7 @@ def test_never_in_a_log_record(full_cycle, caplog):
 def test_never_in_a_repr(alice_token):
     token, raw = alice_token
     request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {raw}")
-    state = RequestState(request)
+    state = RequestState(get_credential(request), resolver)
     texts = [repr(token), str(token), repr(state.credential), repr(state.get_token()), str(vars(token))]
     assert not [text for text in texts if raw in text]
 

@@ -7,10 +7,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import RequestFactory
 from django.utils import timezone
 
-from auth_token import services, signals
+from auth_token import resolver, services, signals
 from auth_token.exceptions import TakeoverActive
 from auth_token.models import DeviceKey, Token, TokenRelatedObject
-from auth_token.resolver import STATE_ATTRIBUTE, RequestState
+from auth_token.resolver import get_credential
+from auth_token.state import get_state, start
 from tests.factories import issue_token
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,7 @@ def signal_log():
 
 def make_request(**meta):
     request = RequestFactory().get("/", **meta)
-    setattr(request, STATE_ATTRIBUTE, RequestState(request))
+    start(request, get_credential(request), resolver)
     return request
 
 
@@ -124,7 +125,7 @@ def test_login__replaces_previous_cookie_token(alice, bob, signal_log):
     old, raw = issue_token(alice)
     request = make_request()
     request.COOKIES["Authorization"] = raw
-    setattr(request, STATE_ATTRIBUTE, RequestState(request))
+    start(request, get_credential(request), resolver)
     new, _ = issue_token(bob, request=request)
     old.refresh_from_db()
     assert not old.is_active
@@ -210,7 +211,7 @@ def test_renew__moves_expiry(alice_token, signal_log):
     token, raw = alice_token
     with time_machine.travel(timezone.now() + timedelta(seconds=10), tick=False):
         request = make_request(HTTP_AUTHORIZATION=f"Bearer {raw}")
-        request.token = getattr(request, STATE_ATTRIBUTE).get_token()
+        request.token = get_state(request).get_token()
         renewed = services.renew(request)
         now = timezone.now()
     assert renewed.expires_at == now + timedelta(hours=1)

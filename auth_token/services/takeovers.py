@@ -20,12 +20,12 @@ from django.utils.translation import gettext as _
 
 from auth_token import cache as token_cache
 from auth_token import signals
+from auth_token import state as request_state
 from auth_token.client_ip import client_ip
 from auth_token.conf import settings
 from auth_token.exceptions import TakeoverNotAllowed
 from auth_token.models import Token, UserTokenTakeover
 from auth_token.reasons import TakeoverEndReason
-from auth_token.resolver import get_state
 from auth_token.services.tokens import clean_user_agent
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ def takeover(request: HttpRequest, user: AbstractBaseUser, *, reason: str = "") 
             raise TakeoverNotAllowed(_("Release the current takeover first."))
     token_cache.invalidate_tokens([token.key], owners=[token.user_id])
     token.active_takeover = record
-    _act_as(request, token, user)
+    request_state.act_as(request, token, user)
     signals.takeover_started.send(sender=UserTokenTakeover, request=request, takeover=record)
     return record
 
@@ -141,7 +141,7 @@ def release_takeover(request: HttpRequest, *, reason: str = TakeoverEndReason.RE
     if not isinstance(token, Token) or token.active_takeover_id is None:
         return False
     ended = end_takeover(token, reason, request=request)
-    _act_as(request, token, token.user)
+    request_state.act_as(request, token, token.user)
     return ended
 
 
@@ -226,13 +226,6 @@ def close_takeovers_of_stale_tokens(token_ids: list[int]) -> int:
         is_active=False, ended_at=now, end_reason=TakeoverEndReason.TOKEN_REVOKED
     )
     return closed
-
-
-def _act_as(request: HttpRequest, token: Token, user: AbstractBaseUser) -> None:
-    request.user = user
-    state = get_state(request)
-    if state is not None:
-        state.set_token(token, user)
 
 
 async def atakeover(request: HttpRequest, user: AbstractBaseUser, *, reason: str = "") -> UserTokenTakeover:

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import sync_to_async
 from django.conf import settings as django_settings
 from django.contrib.auth import SESSION_KEY, user_logged_in, user_logged_out
-from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, connection, transaction
 from django.middleware.csrf import rotate_token
@@ -21,12 +20,14 @@ from django.views.decorators.debug import sensitive_variables
 
 from auth_token import cache as token_cache
 from auth_token import keys, signals
+from auth_token import state as request_state
 from auth_token.client_ip import client_ip
 from auth_token.conf import settings
 from auth_token.exceptions import TakeoverActive
 from auth_token.models import USER_AGENT_LENGTH, AnonymousToken, DeviceKey, Token, UserTokenTakeover
 from auth_token.reasons import RevokeReason, TakeoverEndReason, takeover_end_reason
-from auth_token.resolver import RequestState, get_state, session_hash_is_valid
+from auth_token.resolver import session_hash_is_valid
+from auth_token.state import RequestState, get_state
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -77,12 +78,7 @@ def login(
         rotate_token(request)
     if request is not None:
         _cycle_session(request, user)
-        request.user = user
-        request.token = token
-    if state is not None:
-        state.set_token(token, user)
-        state.issued = (token, raw)
-        state.logged_out = False
+    request_state.issue(request, token, user, raw)
     signals.token_created.send(sender=Token, request=request, token=token)
     if not in_service(state):
         with service_call(state):
@@ -147,12 +143,7 @@ def logout(request: HttpRequest) -> None:
             user_logged_out.send(sender=user.__class__, request=request, user=user)
     if hasattr(request, "session"):
         request.session.flush()
-    if state is not None:
-        state.set_token(None)
-        state.issued = None
-        state.logged_out = True
-    request.user = AnonymousUser()
-    request.token = AnonymousToken()
+    request_state.end(request)
 
 
 def logout_all(
@@ -328,8 +319,7 @@ def renew_if_due(request: HttpRequest, *, extend: bool = True) -> bool:
         from auth_token.services.takeovers import recheck_takeover
 
         if not recheck_takeover(token, request=request):
-            request.user = token.user
-            state.set_token(token, token.user)
+            request_state.act_as(request, token, token.user)
     now = timezone.now()
     changes = {"last_access": now}
     if extend:
@@ -419,11 +409,7 @@ def update_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> tu
     session = getattr(request, "session", None)
     if session is not None and not session.is_empty():
         session.cycle_key()
-    request.user = user
-    request.token = new
-    if state is not None:
-        state.set_token(new, user)
-        state.issued = (new, raw) if token.is_from_cookie else None
+    request_state.issue(request, new, user, raw if token.is_from_cookie else None)
     signals.token_created.send(sender=Token, request=request, token=new)
     return new, raw
 

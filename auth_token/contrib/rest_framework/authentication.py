@@ -12,9 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.authentication import BaseAuthentication, CSRFCheck
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 
+from auth_token import resolver
+from auth_token import state as request_state
 from auth_token.conf import settings
 from auth_token.models import COOKIE, Token
-from auth_token.resolver import RequestState, get_state, was_issued
+from auth_token.resolver import get_credential, was_issued
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -38,10 +40,10 @@ class TokenAuthentication(BaseAuthentication):
 
     def authenticate(self, request: Request) -> tuple[AbstractBaseUser, Token] | None:
         django_request = request._request
-        state = get_state(django_request)
+        state = request_state.get_state(django_request)
         if state is None:
             # No middleware: resolve the same way here, without attaching the state to the request.
-            state = RequestState(django_request)
+            state = request_state.RequestState(get_credential(django_request), resolver)
             resolved_here = True
         else:
             resolved_here = False
@@ -57,7 +59,7 @@ class TokenAuthentication(BaseAuthentication):
             raise AuthenticationFailed(INVALID_TOKEN, code="invalid_token")
         if resolved_here:
             # Services read request.token (logout, renew, the takeover guard).
-            django_request.token = token
+            request_state.act_as(django_request, token, state.user)
         if state.credential.source == COOKIE:
             self.enforce_csrf(request)
         return state.user, token  # resolved with the token
