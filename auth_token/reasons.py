@@ -17,16 +17,16 @@ class RevokeReason(models.TextChoices):
 
 
 class TakeoverEndReason(models.TextChoices):
-    RELEASED = "released", _("released")
-    LOGOUT = "logout", _("logged out")
-    PERMISSION = "permission", _("permission withdrawn")
-    TARGET_CHANGED = "target_changed", _("taken-over user changed")
-    TOKEN_REVOKED = "token_revoked", _("token revoked")
-    LOGOUT_ALL = "logout_all", _("logged out everywhere")
-    LIMIT = "limit", _("token limit reached")
-    PASSWORD_CHANGED = "password_changed", _("password changed")
-    EXPIRED = "expired", _("token expired")
-    DEACTIVATED = "deactivated", _("device deactivated")
+    RELEASED = "released", _("Released")
+    LOGOUT = "logout", _("Logged out")
+    PERMISSION = "permission", _("Permission withdrawn")
+    TARGET_CHANGED = "target_changed", _("Taken-over user changed")
+    TOKEN_REVOKED = "token_revoked", _("Token revoked")
+    LOGOUT_ALL = "logout_all", _("Logged out everywhere")
+    LIMIT = "limit", _("Token limit reached")
+    PASSWORD_CHANGED = "password_changed", _("Password changed")
+    EXPIRED = "expired", _("Token expired")
+    DEACTIVATED = "deactivated", _("Device deactivated")
 
 
 def takeover_end_reason(reason: str) -> TakeoverEndReason:
