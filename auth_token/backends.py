@@ -7,10 +7,9 @@ from django.conf import settings as django_settings
 from django.contrib.auth import load_backend
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.crypto import constant_time_compare
 from django.views.decorators.debug import sensitive_variables
 
-from auth_token import keys
+from auth_token import keys, rules
 from auth_token.models import DeviceKey
 
 if TYPE_CHECKING:
@@ -57,7 +56,7 @@ class DeviceKeyBackend(ModelBackend):
         user = device.user
         if not self.user_can_authenticate(user):
             return None
-        if not constant_time_compare(device.session_auth_hash, user.get_session_auth_hash()):
+        if not rules.session_hash_matches(device.session_auth_hash, user):
             return None
         user.device_key = device
         return user

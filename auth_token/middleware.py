@@ -9,7 +9,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.debug import sensitive_variables
 
-from auth_token import resolver, services
+from auth_token import resolver, rules, services
 from auth_token.conf import settings
 from auth_token.decorators import RENEWAL_EXEMPT_ATTRIBUTE
 from auth_token.models import COOKIE, Token
@@ -115,7 +115,7 @@ def _bridge_session_auth_hash(request: HttpRequest, token: Token) -> None:
     if (
         new_hash
         and not constant_time_compare(new_hash, token.session_auth_hash)
-        and constant_time_compare(new_hash, token.user.get_session_auth_hash())
+        and rules.session_hash_match(new_hash, token.user) is rules.HashMatch.CURRENT
     ):
         services.update_session_auth_hash(request, token.user)
 

@@ -17,10 +17,9 @@ from django.core.signals import setting_changed
 from django.db import DatabaseError
 from django.dispatch import receiver
 from django.http import HttpRequest
-from django.utils.crypto import constant_time_compare
 
 from auth_token import cache as token_cache
-from auth_token import keys
+from auth_token import keys, rules
 from auth_token import lookup as token_lookup
 from auth_token.conf import settings
 from auth_token.models import COOKIE, HEADER, Token
@@ -203,36 +202,19 @@ def _forget_backends(*, setting: str, **kwargs: object) -> None:
         _can_authenticate.clear()
 
 
-def session_hash_is_valid(stored: str, user: AbstractBaseUser) -> bool:
-    """Return whether ``stored`` is ``user``'s session auth hash under SECRET_KEY or a fallback."""
-    if not hasattr(user, "get_session_auth_hash"):
-        return True
-    return constant_time_compare(stored, user.get_session_auth_hash()) or _matches_fallback(stored, user)
-
-
-def _matches_fallback(stored: str, user: AbstractBaseUser) -> bool:
-    fallbacks = getattr(user, "get_session_auth_fallback_hash", lambda: ())()
-    return any(constant_time_compare(stored, hash_) for hash_ in fallbacks)
-
-
 def _session_hash_matches(token: Token) -> bool:
-    user = token.user
-    if not hasattr(user, "get_session_auth_hash"):
-        return True
-    current = user.get_session_auth_hash()
-    if constant_time_compare(token.session_auth_hash, current):
-        return True
-    if not _matches_fallback(token.session_auth_hash, user):
-        return False
-    # Signed with a retired SECRET_KEY: move the token to the current one, as Django's get_user().
-    try:
-        Token.objects.filter(pk=token.pk, session_auth_hash=token.session_auth_hash).update(
-            session_auth_hash=current
-        )
-    except DatabaseError:
-        logger.exception("Could not update the session auth hash of token %s", token.public_id)
-    token.session_auth_hash = current
-    return True
+    match = rules.session_hash_match(token.session_auth_hash, token.user)
+    if match is rules.HashMatch.RETIRED_KEY:
+        # Signed with a retired SECRET_KEY: move the token to the current one, as Django's get_user().
+        current = token.user.get_session_auth_hash()
+        try:
+            Token.objects.filter(pk=token.pk, session_auth_hash=token.session_auth_hash).update(
+                session_auth_hash=current
+            )
+        except DatabaseError:
+            logger.exception("Could not update the session auth hash of token %s", token.public_id)
+        token.session_auth_hash = current
+    return match is not rules.HashMatch.NONE
 
 
 def effective_user(token: Token) -> AbstractBaseUser:
@@ -250,6 +232,6 @@ def effective_user(token: Token) -> AbstractBaseUser:
         and getattr(actor, "is_staff", False)
         and getattr(target, "is_active", True)
         and (getattr(actor, "is_superuser", False) or not getattr(target, "is_superuser", False))
-        and constant_time_compare(takeover.session_auth_hash, target.get_session_auth_hash())
+        and rules.session_hash_matches(takeover.session_auth_hash, target)
     )
     return target if holds else actor

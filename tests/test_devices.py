@@ -85,6 +85,15 @@ def test_reactivation__new_secret(phone, alice):
     assert services.login_device(None, PHONE, new_secret)[0].user == alice
 
 
+def test_login__survives_a_secret_key_rotation_with_the_old_key_in_fallbacks(phone, settings):
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-for-tests"
+    assert services.login_device(None, PHONE, phone[1])[0].user.username == "alice"
+    settings.SECRET_KEY_FALLBACKS = []
+    with pytest.raises(InvalidDeviceCredentials):
+        services.login_device(None, PHONE, phone[1])
+
+
 @pytest.mark.parametrize("form", [PHONE, PHONE.lower(), uuid.UUID(PHONE).hex, uuid.UUID(PHONE)])
 def test_login__any_uuid_form(phone, alice, form, client):
     token, raw = services.login_device(None, form, phone[1])

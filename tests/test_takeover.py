@@ -75,6 +75,16 @@ def test_takeover__acts_as_target(staff_client, staff, alice):
     assert logins == []
 
 
+def test_takeover__survives_a_secret_key_rotation_with_the_old_key_in_fallbacks(
+    staff_client, alice, settings
+):
+    start(staff_client, alice)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-for-tests"
+    assert whoami(staff_client) == "alice"
+    assert UserTokenTakeover.objects.get().is_active
+
+
 def test_takeover__signals(staff_client, alice):
     sent = []
     started = lambda sender, **kwargs: sent.append(("started", kwargs["takeover"], kwargs["request"]))  # noqa: E731

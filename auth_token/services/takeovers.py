@@ -14,12 +14,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from auth_token import cache as token_cache
-from auth_token import signals
+from auth_token import rules, signals
 from auth_token import state as request_state
 from auth_token.client_ip import client_ip
 from auth_token.conf import settings
@@ -178,7 +177,7 @@ def recheck_takeover(token: Token, *, request: HttpRequest | None = None) -> boo
     target_unchanged = (
         target is not None
         and getattr(target, "is_active", True)
-        and constant_time_compare(record.session_auth_hash, target.get_session_auth_hash())
+        and rules.session_hash_matches(record.session_auth_hash, target)
     )
     if not target_unchanged:
         end_takeover(token, TakeoverEndReason.TARGET_CHANGED, request=request)
@@ -204,7 +203,7 @@ def end_takeovers_of_changed_target(user: AbstractBaseUser, *, request: HttpRequ
     """End the takeovers of ``user`` begun before their password changed."""
     tokens = Token.objects.select_related("active_takeover").filter(active_takeover__user=user)
     for token in tokens:
-        if not constant_time_compare(token.active_takeover.session_auth_hash, user.get_session_auth_hash()):
+        if not rules.session_hash_matches(token.active_takeover.session_auth_hash, user):
             end_takeover(token, TakeoverEndReason.TARGET_CHANGED, request=request)
 
 

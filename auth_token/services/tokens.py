@@ -19,14 +19,13 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from auth_token import cache as token_cache
-from auth_token import keys, signals
+from auth_token import keys, rules, signals
 from auth_token import state as request_state
 from auth_token.client_ip import client_ip
 from auth_token.conf import settings
 from auth_token.exceptions import TakeoverActive
 from auth_token.models import USER_AGENT_LENGTH, AnonymousToken, DeviceKey, Token, UserTokenTakeover
 from auth_token.reasons import RevokeReason, TakeoverEndReason, takeover_end_reason
-from auth_token.resolver import session_hash_is_valid
 from auth_token.state import RequestState, get_state
 
 if TYPE_CHECKING:
@@ -372,7 +371,7 @@ def _renewed(request: HttpRequest, token: Token, now: datetime, expires_at: date
 
 def _signed_with_another_password(model: type[Token | DeviceKey], user: AbstractBaseUser) -> list[int]:
     rows = model.objects.filter(user=user, is_active=True).values_list("pk", "session_auth_hash")
-    return [pk for pk, stored in rows if not session_hash_is_valid(stored, user)]
+    return [pk for pk, stored in rows if not rules.session_hash_matches(stored, user)]
 
 
 @sensitive_variables("raw")
