@@ -23,7 +23,7 @@ def issue_token(user, request=None, **options):
 
 
 def make_takeover(token, actor, user, **fields):
-    """Return a UserTokenTakeover row for ``token`` (the takeover service comes with issue 4)."""
+    """Return a UserTokenTakeover row for ``token`` (a bare row; services.takeover() makes real ones)."""
     return UserTokenTakeover.objects.create(
         token=token,
         actor=actor,

@@ -107,7 +107,7 @@ MATRIX = [
     ("staff_with_permission", "staff", ALLOWED),
     ("staff_with_permission", "normal", ALLOWED),
     ("staff_with_permission", "inactive", REFUSED),
-    # Issue 11, item 1: a target holding a permission the actor lacks would lend it to the actor.
+    # A target holding a permission the actor lacks would lend it to the actor.
     ("staff_with_permission", "staff_with_change_user", REFUSED),
     ("staff_with_permission", "staff_in_editors_group", REFUSED),
     ("staff_with_permission", "staff_with_permission", ALLOWED),
@@ -390,7 +390,7 @@ def test_takeover_view__custom_permission(settings, actor_role, rule, target_rol
 
 
 def test_takeover__cannot_escalate_to_superuser():
-    """Issue 11, item 1, replayed: a staff member whose only right is the takeover permission took
+    """Replayed from a review: a staff member whose only right is the takeover permission took
     over a staff member with ``auth.change_user``, then, as them, ticked ``is_superuser`` on the
     target's own account in the admin (the admin history blaming the target)."""
     actor = make_user("staff_with_permission", "actor")

@@ -38,7 +38,7 @@ def bearer(raw):
 
 
 def start_takeover(token, actor, target):
-    """Make ``token`` (of ``actor``, made staff) act as ``target``, as issue 4's service will."""
+    """Make ``token`` (of ``actor``, made staff) act as ``target``, bypassing the service's checks."""
     actor.is_staff = True
     actor.save(update_fields=["is_staff"])
     takeover = make_takeover(token, actor, target)

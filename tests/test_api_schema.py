@@ -24,7 +24,7 @@ from tests.test_api import SESSION_FIELDS
 
 pytestmark = pytest.mark.django_db
 
-# path: {method: status codes}, as DESIGN §11 "API bodies and codes" lists them.
+# path: {method: status codes}, as the API reference lists them.
 BODY_ERRORS = {"400", "413", "415"}
 EXPECTED = {
     "/api/login/": {"post": {"201", "403", "429", *BODY_ERRORS}},

@@ -1,5 +1,5 @@
 """Cache entries are plain data rebuilt with ``Model.from_db``: the same token, user and takeover
-as the database lookup, and nothing a process running other code could misread (issue 13)."""
+as the database lookup, and nothing a process running other code could misread."""
 
 import pickle
 

@@ -1,4 +1,4 @@
-"""A fill that raced a change never stores a usable entry (issue 13, item 4).
+"""A fill that raced a change never stores a usable entry.
 
 The reader is paused between its SELECT and its cache write (the pause sits in the reader
 thread's own cache object: Django's caches are per thread), and another thread, with its own

@@ -1,5 +1,5 @@
-"""A read replica that lags behind a revocation must not put the revoked token back in the cache
-(issue 13, item 4). "replica" is a database of its own here, so it lags until told otherwise."""
+"""A read replica that lags behind a revocation must not put the revoked token back in the cache.
+"replica" is a database of its own here, so it lags until told otherwise."""
 
 import pytest
 from django.core.cache import caches

@@ -178,7 +178,7 @@ def test_concurrent_takeover_and_release__consistent(round_):
     assert token.active_takeover_id == (active[0].pk if active else None)
 
 
-# Issue 11, item 7: a device login or registration racing the end of the device or the session.
+# A device login or registration racing the end of the device or the session.
 
 
 @pytest.mark.parametrize("round_", range(5))

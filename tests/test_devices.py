@@ -173,7 +173,7 @@ def test_register__needs_the_device_backend(alice, settings):
     assert not DeviceKey.objects.exists()
 
 
-# --- Issue 11, item 7: a device login or registration racing the end of the device or session ---
+# --- A device login or registration racing the end of the device or session ---
 
 
 @pytest.fixture

@@ -121,7 +121,7 @@ def test_legacy_header__password_change_ends_it(client, alice, drf_keys, legacy)
     assert client.get("/me/", HTTP_AUTHORIZATION=f"Token {drf_keys['alice']}").json()["user"] is None
 
 
-# --- Issue 11, item 6: an ended imported key must not come back through DRF's own class ---------
+# --- An ended imported key must not come back through DRF's own class ---------
 
 
 def drf_view(client, key):

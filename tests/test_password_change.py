@@ -1,7 +1,7 @@
 """A password change: the current browser or client gets a new token, and every other session ends.
 
-Issue 11, item 5: a stolen copy of the current cookie survived the victim's password change.
-Issue 11, item 12: the other tokens stopped working but stayed active and listed.
+Once, a stolen copy of the current cookie survived the victim's password change.
+And the other tokens stopped working but stayed active and listed.
 """
 
 import pytest

@@ -1,4 +1,4 @@
-"""The browser pages "Your sessions": list, revoke one, revoke the others (DESIGN §7)."""
+"""The browser pages "Your sessions": list, revoke one, revoke the others."""
 
 from datetime import timedelta
 from uuid import uuid4
@@ -191,7 +191,7 @@ def test_revoke__header_client_may_end_its_own_token(client, alice, alice_token,
 
 
 def test_revoke_others__keeps_current_and_other_users__ends_devices(client, alice, bob):
-    """Issue 11, item 7: "Sign out everywhere else" used to leave device keys working."""
+    """The "Sign out everywhere else" button used to leave device keys working."""
     current = log_in(client)
     others = [issue_token(alice)[0], issue_token(alice, allowed_cookie=False)[0]]
     bobs, _ = issue_token(bob)

@@ -1,4 +1,4 @@
-"""Settings that used to crash or silently break (issue 12, item 3): each fails loudly or works."""
+"""Settings that used to crash or silently break: each fails loudly or works."""
 
 import pytest
 from django.contrib.auth import user_login_failed

@@ -327,7 +327,7 @@ def test_bridge__django_logout_during_takeover_ends_takeover_only(staff_client, 
     assert UserTokenTakeover.objects.get().end_reason == "logout"
 
 
-# --- Issue 11, item 9: the permission re-check cannot be dodged --------------------------------
+# --- The permission re-check cannot be dodged --------------------------------
 
 
 def test_group_deletion__ends_takeover_at_once(alice):
@@ -387,7 +387,7 @@ def test_renewal_exempt__without_takeover_writes_nothing(staff_client, django_as
 
 
 def test_target_gaining_rights__ends_takeover(staff_client, alice):
-    """Issue 11, item 1: a target given a permission the actor lacks mid-takeover is released."""
+    """A target given a permission the actor lacks mid-takeover is released."""
     start(staff_client, alice)
     alice.user_permissions.add(Permission.objects.get(codename="change_user"))
     assert UserTokenTakeover.objects.get().end_reason == "permission"

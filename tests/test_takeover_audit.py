@@ -1,6 +1,6 @@
 """The takeover audit row is closed by every path that ends its token, with that path's reason.
 
-Issue 11, item 8: logout-all from the actor's other device, MAX_TOKENS_PER_USER eviction, the
+Logout-all from the actor's other device, MAX_TOKENS_PER_USER eviction, the
 actor's password change and expiry ended the token but left the row ``is_active=True`` and
 ``ended_at=None``; ``cleartokens`` later closed it with the wrong time and reason.
 """

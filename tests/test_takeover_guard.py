@@ -1,6 +1,6 @@
 """During a takeover, every credential-changing or account-wide path refuses BEFORE it writes.
 
-Issue 11, item 2: the password form saved the target's new password and then answered 403. Each
+The password form saved the target's new password and then answered 403. Each
 path below runs during a takeover, and the database must be exactly as it was before.
 """
 
