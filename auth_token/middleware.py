@@ -98,7 +98,7 @@ class TokenAuthenticationMiddleware(AuthenticationMiddleware):
         elif state.logged_out or (not valid and getattr(state.credential, "source", None) == COOKIE):
             delete_cookie(response, request)  # logged out, or the cookie's token is no longer valid
         if valid and settings.EXPIRATION_HEADER:
-            headers[settings.EXPIRATION_HEADER] = str(max(int((token.expires_at - now).total_seconds()), 0))
+            headers[settings.EXPIRATION_HEADER] = str(int(token.time_left_at(now).total_seconds()))
         return response
 
 

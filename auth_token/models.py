@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid4
@@ -124,7 +124,11 @@ class Token(UserAgentMixin, models.Model):
 
     @property
     def time_to_expiration(self) -> timedelta:
-        return max(self.expires_at - timezone.now(), timedelta(0))
+        return self.time_left_at(timezone.now())
+
+    def time_left_at(self, now: datetime) -> timedelta:
+        """How long the token stays valid after ``now`` (zero once expired)."""
+        return max(self.expires_at - now, timedelta(0))
 
     @property
     def is_expired(self) -> bool:

@@ -159,7 +159,7 @@ def _load(credential: Credential) -> Token | None:
     token = token_lookup.fetch(credential.digests())
     if token is None or not _is_usable(token, credential):
         return None
-    return token if _session_hash_matches(token) else None
+    return token if _session_hash_accepted(token) else None
 
 
 def _is_usable(token: Token, credential: Credential) -> bool:
@@ -202,7 +202,7 @@ def _forget_backends(*, setting: str, **kwargs: object) -> None:
         _can_authenticate.clear()
 
 
-def _session_hash_matches(token: Token) -> bool:
+def _session_hash_accepted(token: Token) -> bool:
     match = rules.session_hash_match(token.session_auth_hash, token.user)
     if match is rules.HashMatch.RETIRED_KEY:
         # Signed with a retired SECRET_KEY: move the token to the current one, as Django's get_user().

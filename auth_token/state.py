@@ -113,23 +113,24 @@ def start(request: HttpRequest, credential: Credential | None, lookups: Lookups)
     return state
 
 
-def act_as(request: HttpRequest | None, token: Token, user: AbstractBaseUser) -> None:
-    """From now on ``request`` carries ``token`` and acts as ``user`` (a takeover starts or ends)."""
+def act_as(request: HttpRequest | None, token: Token, user: AbstractBaseUser) -> RequestState | None:
+    """From now on ``request`` carries ``token`` and acts as ``user`` (a takeover starts or ends).
+
+    Return the request's state, if the middleware gave it one.
+    """
     if request is None:
-        return
+        return None
     request.token, request.user = token, user
     state = get_state(request)
     if state is not None:
         state._store((token, user))
+    return state
 
 
 def issue(request: HttpRequest | None, token: Token, user: AbstractBaseUser, raw: str | None) -> None:
     """``token`` was minted for ``request``: it carries it from now on; with ``raw``, the middleware
     sets the cookie (when the token allows one)."""
-    if request is None:
-        return
-    act_as(request, token, user)
-    state = get_state(request)
+    state = act_as(request, token, user)
     if state is not None:
         state.issued = None if raw is None else (token, raw)
         state.logged_out = False
