@@ -11,17 +11,17 @@
   (its rows outlive tokens and users).
 - ``TakeoverUserAdminMixin`` gives a user ``ModelAdmin`` the action ``takeover_user`` ("Take over
   this user", one user at a time) and a button on the change page, POST + CSRF only. The rules are
-  ``services.refusal``'s; the action is offered to users with ``auth_token.takeover_user``, or to
+  ``rules.takeover_refusal``'s; the action is offered to users with ``auth_token.takeover_user``, or to
   every admin user when ``AUTH_TOKEN_TAKEOVER_PERMISSION`` is set (it decides per target).
 
-The automatic patch: with ``AUTH_TOKEN_TAKEOVER_USER_ADMIN = True`` (the default), importing this
-module replaces the user model's ``ModelAdmin`` registered on ``admin.site`` with a subclass that
-has ``TakeoverUserAdminMixin`` first (``UserAdmin`` becomes ``TakeoverUserAdmin``). The admin's
-autodiscovery imports admin modules in ``INSTALLED_APPS`` order, so list ``auth_token`` after the
-app that registers your user admin (``django.contrib.auth`` or your own). System check
-``auth_token.W006`` warns when, after autodiscovery, the registered user admin has no takeover; the
-fix is that order, or ``class UserAdmin(TakeoverUserAdminMixin, BaseUserAdmin)`` in your own admin,
-or ``AUTH_TOKEN_TAKEOVER_USER_ADMIN = False``. An admin that already has the mixin is left alone.
+Importing this module only registers the model admins. With ``AUTH_TOKEN_TAKEOVER_USER_ADMIN =
+True`` (the default), ``AuthTokenConfig.ready()`` calls ``patch_user_admin()`` once the admin has
+autodiscovered: the user model's ``ModelAdmin`` on ``admin.site`` is re-registered as a subclass
+with ``TakeoverUserAdminMixin`` first (``UserAdmin`` becomes ``TakeoverUserAdmin``), whatever the
+order of ``INSTALLED_APPS``. An admin that already has the mixin is left alone. System check
+``auth_token.W006`` warns when there is no user admin to extend (e.g. one registered by hand
+later, with ``SimpleAdminConfig``): add ``TakeoverUserAdminMixin`` to it, or set
+``AUTH_TOKEN_TAKEOVER_USER_ADMIN = False``.
 """
 
 from __future__ import annotations
@@ -41,13 +41,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from auth_token import services
+from auth_token import rules, services
 from auth_token.backends import normalize_device_uuid
 from auth_token.conf import settings as app_settings
 from auth_token.exceptions import TakeoverNotAllowed
 from auth_token.models import DeviceKey, Token, UserTokenTakeover
 from auth_token.reasons import RevokeReason
-from auth_token.services.takeovers import PERMISSION
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -164,13 +163,10 @@ class TokenAdmin(CredentialAdmin):
         self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
     def delete_model(self, request: HttpRequest, obj: Token) -> None:
-        services.revoke(obj, request=request, reason=RevokeReason.DELETED)
-        super().delete_model(request, obj)
+        services.delete_tokens(Token.objects.filter(pk=obj.pk), request=request)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        for token in queryset.filter(is_active=True):
-            services.revoke(token, request=request, reason=RevokeReason.DELETED)
-        super().delete_queryset(request, queryset)
+        services.delete_tokens(queryset, request=request)
 
 
 @admin.register(DeviceKey)
@@ -199,14 +195,10 @@ class DeviceKeyAdmin(CredentialAdmin):
         self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
     def delete_model(self, request: HttpRequest, obj: DeviceKey) -> None:
-        # Deactivating revokes the tokens the device minted; deleting alone would leave them working.
-        services.deactivate_device(obj, request=request)
-        super().delete_model(request, obj)
+        services.delete_devices(DeviceKey.objects.filter(pk=obj.pk), request=request)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        for device in queryset:
-            services.deactivate_device(device, request=request)
-        super().delete_queryset(request, queryset)
+        services.delete_devices(queryset, request=request)
 
 
 @admin.register(UserTokenTakeover)
@@ -287,8 +279,8 @@ class TakeoverUserAdminMixin:
         ]
 
     def has_takeover_permission(self, request: HttpRequest) -> bool:
-        """Return whether to offer the action; ``services.refusal`` still decides for each target."""
-        return bool(app_settings.TAKEOVER_PERMISSION) or request.user.has_perm(PERMISSION)
+        """Return whether to offer the action; ``rules.takeover_refusal`` still decides for each target."""
+        return bool(app_settings.TAKEOVER_PERMISSION) or request.user.has_perm(rules.TAKEOVER_PERMISSION)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -365,7 +357,7 @@ class TakeoverUserAdminMixin:
         # During a takeover request.user is the target: a nested takeover is refused anyway.
         if not isinstance(token, Token) or token.active_takeover_id is not None:
             return False
-        return services.refusal(token.user, target) is None
+        return rules.takeover_refusal(token.user, target) is None
 
     def _parent_change_form_template(self) -> Any:
         """Return the template this admin would use without the mixin (ours extends it)."""
@@ -397,6 +389,3 @@ def patch_user_admin(site: admin.AdminSite | None = None) -> None:
     cls = type(model_admin)
     site.unregister(user_model)
     site.register(user_model, type(f"Takeover{cls.__name__}", (TakeoverUserAdminMixin, cls), {}))
-
-
-patch_user_admin()

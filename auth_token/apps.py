@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,6 +8,32 @@ class AuthTokenConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from auth_token import checks, receivers  # noqa: F401  (checks register themselves)
+        from auth_token import checks, receivers, services  # noqa: F401  (checks register themselves)
+        from auth_token.models import DeviceKeyQuerySet
 
         receivers.connect()
+        DeviceKeyQuerySet.register_device = staticmethod(services.register_device)
+        self.extend_user_admin()
+
+    @staticmethod
+    def extend_user_admin() -> None:
+        """Give the user admin the takeover (``AUTH_TOKEN_TAKEOVER_USER_ADMIN``), whatever the
+        order of ``INSTALLED_APPS``.
+
+        The admin registers models when it autodiscovers, in its own ``ready()``, which runs after
+        this one when ``auth_token`` is listed first: autodiscovery is run here then (importing
+        each app's ``admin`` module once, as the admin would). A project on ``SimpleAdminConfig``
+        registers by hand, later; check ``auth_token.W006`` tells it to add the mixin.
+        """
+        from auth_token.conf import settings
+
+        if not settings.TAKEOVER_USER_ADMIN or not apps.is_installed("django.contrib.admin"):
+            return
+        from django.contrib import admin
+        from django.contrib.admin.apps import AdminConfig
+
+        if isinstance(apps.get_app_config("admin"), AdminConfig):
+            admin.autodiscover()
+        from auth_token.admin import patch_user_admin
+
+        patch_user_admin(admin.site)

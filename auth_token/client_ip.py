@@ -18,8 +18,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
-from auth_token.conf import settings
-from auth_token.resolver import meta_key
+from auth_token.conf import meta_key, settings
 
 if TYPE_CHECKING:
     from django.http import HttpRequest

@@ -8,6 +8,7 @@ pytest-django's ``settings`` fixture) says otherwise: the request path reads sev
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -107,3 +108,9 @@ settings = Settings()
 def _reload(*, setting: str, **kwargs: Any) -> None:
     if setting.startswith(PREFIX):
         settings.reload()
+
+
+@lru_cache(maxsize=16)  # called with a few setting values, on every request
+def meta_key(header_name: str) -> str:
+    """The ``request.META`` key of an HTTP header named by a setting (``X-Forwarded-For``)."""
+    return "HTTP_" + header_name.upper().replace("-", "_")

@@ -10,10 +10,11 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.debug import sensitive_variables
 
 from auth_token import resolver, rules, services
-from auth_token.conf import settings
+from auth_token.conf import meta_key, settings
+from auth_token.credentials import get_credential
 from auth_token.decorators import RENEWAL_EXEMPT_ATTRIBUTE
 from auth_token.models import COOKIE, Token
-from auth_token.resolver import get_credential, meta_key
+from auth_token.services.renewal import is_renewal_due
 from auth_token.state import RequestState, current_state, get_state, start
 
 
@@ -66,7 +67,7 @@ class TokenAuthenticationMiddleware(AuthenticationMiddleware):
         if state.issued is not None or not isinstance(state.token, Token):
             return False
         session_modified = getattr(getattr(request, "session", None), "modified", False)
-        return session_modified or services.is_renewal_due(state.token)
+        return session_modified or is_renewal_due(state.token)
 
     @staticmethod
     def _finish(request: HttpRequest, response: HttpResponseBase, state: RequestState) -> HttpResponseBase:
@@ -82,7 +83,7 @@ class TokenAuthenticationMiddleware(AuthenticationMiddleware):
         if state.issued is None and not state.logged_out and isinstance(token, Token):
             _bridge_session_auth_hash(request, token)
             if state.token is token:  # not replaced by a password change
-                if services.is_renewal_due(token, now=now):
+                if is_renewal_due(token, now=now):
                     exempt = meta_key(settings.RENEWAL_EXEMPT_HEADER) in request.META or getattr(
                         request, RENEWAL_EXEMPT_ATTRIBUTE, False
                     )

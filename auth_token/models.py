@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -207,14 +207,16 @@ class UserTokenTakeover(UserAgentMixin, models.Model):
 
 
 class DeviceKeyQuerySet(models.QuerySet):
+    # ``services.register_device``, given by ``AuthTokenConfig.ready()``: the models sit below the
+    # services and never import them.
+    register_device: Callable[..., tuple[DeviceKey, str]]
+
     def get_or_create_token(self, uuid: str | UUID, user, user_agent: str = "") -> str:
         """Register the device (or re-activate it) and return its raw secret, shown this once.
 
         Raise ``DeviceKeyAlreadyExists`` when an active key exists for this (uuid, user).
         """
-        from auth_token import services
-
-        return services.register_device(None, user, uuid, user_agent=user_agent)[1]
+        return self.register_device(None, user, uuid, user_agent=user_agent)[1]
 
 
 class DeviceKey(UserAgentMixin, models.Model):

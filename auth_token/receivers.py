@@ -14,13 +14,17 @@ from auth_token import cache as token_cache
 from auth_token import resolver, services, throttling
 from auth_token.conf import settings
 from auth_token.contrib.rest_framework import legacy
-from auth_token.models import Token
-from auth_token.resolver import (
+from auth_token.credentials import (
     Credential,
     is_test_client_request,
     remember_test_client_session,
     test_client_credential,
 )
+from auth_token.models import Token
+from auth_token.reasons import TakeoverEndReason
+from auth_token.services._ending import end_takeover
+from auth_token.services._request import refuse_for_token, service_call
+from auth_token.services.takeovers import recheck_takeovers_of
 from auth_token.signals import token_revoked
 from auth_token.state import RequestState, current_state, get_state, start
 
@@ -60,7 +64,7 @@ def guard_password_during_takeover(
         return
     stored = sender._default_manager.filter(pk=instance.pk).values_list("password", flat=True).first()
     if stored is not None and stored != instance.password:
-        services.refuse_for_token(token)
+        refuse_for_token(token)
 
 
 def rights_deleting(sender: type, instance: Any, **kwargs: Any) -> None:
@@ -74,7 +78,7 @@ def rights_deleting(sender: type, instance: Any, **kwargs: Any) -> None:
 
 def rights_deleted(sender: type, instance: Any, **kwargs: Any) -> None:
     users = instance.__dict__.pop("_auth_token_affected_users", set())
-    services.recheck_takeovers_of(users)
+    recheck_takeovers_of(users)
     token_cache.invalidate_users(users)
 
 
@@ -87,7 +91,7 @@ def token_deleted(sender: type, instance: Token, **kwargs: Any) -> None:
     and a cached copy of one is refused anyway.
     """
     if instance.active_takeover_id is not None:
-        services.end_takeover(instance, services.TOKEN_REVOKED)
+        end_takeover(instance, TakeoverEndReason.TOKEN_REVOKED)
     if instance.is_active and not instance.is_expired:
         token_cache.invalidate_tokens([instance.key], owners=[instance.user_id])
 
@@ -104,7 +108,7 @@ def django_logged_in(sender: type, request: Any, user: Any, **kwargs: Any) -> No
         return
     session = getattr(request, "session", None)
     backend = session.get(BACKEND_SESSION_KEY) if session is not None else None
-    with services.service_call(state):
+    with service_call(state):
         _, raw = services.login(request, user, backend=backend, allowed_header=False)
     if from_test_client:
         remember_test_client_session(request.session.session_key, raw)
@@ -119,7 +123,7 @@ def django_logged_out(sender: type, request: Any, user: Any, **kwargs: Any) -> N
         state = get_state(request)
     if state is None or state.in_service:
         return
-    with services.service_call(state):
+    with service_call(state):
         services.logout(request)
 
 
@@ -142,7 +146,7 @@ def memberships_changed(
         users = instance.__dict__.pop("_auth_token_affected_users", [])
     else:
         users = _affected_users(instance, model, pk_set)
-    services.recheck_takeovers_of(users)
+    recheck_takeovers_of(users)
     token_cache.invalidate_users(users)
 
 

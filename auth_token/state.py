@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.http import HttpRequest
 
+    from auth_token.credentials import Credential
     from auth_token.models import Token
-    from auth_token.resolver import Credential
 
 _ATTRIBUTE = "_auth_token_state"
 

@@ -31,8 +31,8 @@ from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 from django.views.decorators.debug import sensitive_variables
 
-from auth_token import services
 from auth_token.backends import normalize_device_uuid
+from auth_token.client_ip import client_ip
 from auth_token.conf import settings
 
 if TYPE_CHECKING:
@@ -205,7 +205,7 @@ def _count(request: Any, credentials: dict[str, Any]) -> None:
 def _address_key(request: Any, seconds: int) -> str | None:
     if request is None:  # a call from code (a command, a test), not from a client
         return None
-    return _key("address", services.client_ip(request) or UNKNOWN_ADDRESS, seconds)
+    return _key("address", client_ip(request) or UNKNOWN_ADDRESS, seconds)
 
 
 def _subject_key(credentials: dict[str, Any], seconds: int) -> str | None:

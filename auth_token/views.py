@@ -24,6 +24,7 @@ from auth_token.conf import settings as app_settings
 from auth_token.decorators import token_required
 from auth_token.forms import TokenAuthenticationForm
 from auth_token.models import DeviceKey, Token
+from auth_token.services._request import refuse_during_takeover
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -86,7 +87,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            services.refuse_during_takeover(request)
+            refuse_during_takeover(request)
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):

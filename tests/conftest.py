@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.db import connection
 
 from auth_token import journal, signals
@@ -69,6 +70,16 @@ def alice(db):
 @pytest.fixture
 def bob(db):
     return UserFactory(username="bob")
+
+
+@pytest.fixture
+def staff(db):
+    """Staff who may take over users (the ``auth_token.takeover_user`` permission)."""
+    user = UserFactory(username="staff", is_staff=True)
+    user.user_permissions.add(
+        Permission.objects.get(codename="takeover_user", content_type__app_label="auth_token")
+    )
+    return user
 
 
 @pytest.fixture

@@ -1,8 +1,11 @@
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.test import RequestFactory
 
 from auth_token import services
-from auth_token.models import UserTokenTakeover
+from auth_token import state as request_state
+from auth_token.reasons import TakeoverEndReason
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -22,14 +25,29 @@ def issue_token(user, request=None, **options):
     return services.login(request, user, **options)
 
 
-def make_takeover(token, actor, user, **fields):
-    """Return a UserTokenTakeover row for ``token`` (a bare row; services.takeover() makes real ones)."""
-    return UserTokenTakeover.objects.create(
-        token=token,
-        actor=actor,
-        user=user,
-        actor_repr=str(actor),
-        user_repr=str(user),
-        session_auth_hash=user.get_session_auth_hash(),
-        **fields,
+def start_takeover(token, target, *, reason="", ip="127.0.0.1", user_agent=""):
+    """Make ``token`` act as ``target`` through ``services.takeover``; return the audit record.
+
+    The token's owner is given what the rule asks of an actor: active staff with the takeover
+    permission (a superuser when ``target`` is one or holds rights the owner lacks).
+    """
+    actor = token.user
+    actor.is_active = actor.is_staff = True
+    if target.is_superuser or target.is_staff or target.get_all_permissions():
+        actor.is_superuser = True
+    actor.save(update_fields=["is_active", "is_staff", "is_superuser"])
+    actor.user_permissions.add(
+        Permission.objects.get(codename="takeover_user", content_type__app_label="auth_token")
     )
+    request = RequestFactory().post("/", REMOTE_ADDR=ip, HTTP_USER_AGENT=user_agent)
+    request_state.act_as(request, token, actor)
+    record = services.takeover(request, target, reason=reason)
+    token.active_takeover = record
+    return record
+
+
+def end_takeover(token, reason=TakeoverEndReason.RELEASED):
+    """End ``token``'s takeover through the service that ``reason`` stands for."""
+    request = RequestFactory().post("/")
+    request_state.act_as(request, token, token.user)
+    services.release_takeover(request, reason=reason)

@@ -4,6 +4,9 @@ Read-only but for names, no add form, secrets never on a page nor in a lookup, r
 deactivation through ``services``. Takeover from the user admin: ``test_admin_takeover.py``.
 """
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -20,7 +23,7 @@ from auth_token import services
 from auth_token.admin import TakeoverUserAdminMixin, TokenAdmin, patch_user_admin
 from auth_token.models import DeviceKey, Token
 from auth_token.test import Client
-from tests.factories import UserFactory, issue_token, make_takeover
+from tests.factories import UserFactory, end_takeover, issue_token, start_takeover
 
 pytestmark = pytest.mark.django_db
 
@@ -121,8 +124,7 @@ def test_token_admin__change_form_shows_no_secret_and_only_name_is_editable(root
 def test_token_admin__change_form_links_device_and_takeover(root_client, alice, bob):
     device, _ = services.register_device(None, alice, DEVICE_UUID, name="Phone")
     token, raw = issue_token(alice, device=device)
-    takeover = make_takeover(token, alice, bob)
-    Token.objects.filter(pk=token.pk).update(active_takeover=takeover)
+    takeover = start_takeover(token, bob)
     response = root_client.get(f"{TOKENS}{token.pk}/change/")
     assert_shows_none(response, secrets_of(token, raw, device, takeover))
     content = response.content.decode()
@@ -147,7 +149,7 @@ def test_device_admin__pages_show_no_secret(root_client, alice):
 
 def test_takeover_admin__pages_show_no_secret(root_client, alice, bob, utc):
     token, raw = issue_token(alice)
-    takeover = make_takeover(token, alice, bob, ip="10.0.0.9", reason="ticket 42")
+    takeover = start_takeover(token, bob, ip="10.0.0.9", reason="ticket 42")
     for url in (TAKEOVERS, f"{TAKEOVERS}{takeover.pk}/change/"):
         response = root_client.get(url)
         assert_shows_none(response, secrets_of(token, raw, takeover))
@@ -168,9 +170,9 @@ def test_takeover_admin__pages_show_no_secret(root_client, alice, bob, utc):
         f"{TOKENS}?user__password__startswith=md5",
     ],
 )
-def test_admin__secret_lookup_refused(root_client, alice, url):
+def test_admin__secret_lookup_refused(root_client, alice, bob, url):
     token, _ = issue_token(alice)
-    make_takeover(token, alice, alice)
+    start_takeover(token, bob)
     services.register_device(None, alice, DEVICE_UUID)
     assert root_client.get(url).status_code == 400
 
@@ -236,9 +238,11 @@ def test_device_admin__filter_active(root_client, alice):
 
 
 def test_takeover_admin__search_and_filters(root_client, alice, bob, utc):
+    bobs_token, _ = issue_token(bob)
+    second = start_takeover(bobs_token, UserFactory(username="carol"))
+    end_takeover(bobs_token)
     token, _ = issue_token(alice)
-    first = make_takeover(token, alice, bob, ip="10.0.0.9")
-    second = make_takeover(token, bob, alice, is_active=False, ended_at=timezone.now(), end_reason="released")
+    first = start_takeover(token, bob, ip="10.0.0.9")
     assert results(root_client.get(TAKEOVERS, {"q": "10.0.0.9"})) == [first]
     assert set(results(root_client.get(TAKEOVERS, {"q": "bob"}))) == {first, second}
     assert results(root_client.get(TAKEOVERS, {"is_active__exact": "0"})) == [second]
@@ -351,8 +355,7 @@ def test_token_admin__revoke_action_counts_only_active_tokens(root_client, alice
 
 def test_token_admin__revoke_action_ends_takeover(root_client, alice, bob):
     token, _ = issue_token(alice)
-    takeover = make_takeover(token, alice, bob)
-    Token.objects.filter(pk=token.pk).update(active_takeover=takeover)
+    takeover = start_takeover(token, bob)
     root_client.post(TOKENS, {"action": "revoke_selected", "_selected_action": [token.pk]})
     takeover.refresh_from_db()
     assert (takeover.is_active, takeover.end_reason) == (False, "token_revoked")
@@ -372,8 +375,7 @@ def test_token_admin__revoke_action_needs_change_permission(alice):
 
 def test_token_admin__delete_revokes_first(root_client, alice, bob, revocations):
     token, _ = issue_token(alice)
-    takeover = make_takeover(token, alice, bob)
-    Token.objects.filter(pk=token.pk).update(active_takeover=takeover)
+    takeover = start_takeover(token, bob)
     response = root_client.post(f"{TOKENS}{token.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not Token.objects.filter(pk=token.pk).exists()
@@ -423,7 +425,7 @@ def test_device_admin__delete_revokes_its_tokens(root_client, alice, revocations
 
 def test_takeover_admin__view_only(root_client, alice, bob, utc):
     token, _ = issue_token(alice)
-    takeover = make_takeover(token, alice, bob)
+    takeover = start_takeover(token, bob)
     url = f"{TAKEOVERS}{takeover.pk}/change/"
     response = root_client.get(url)
     assert response.status_code == 200
@@ -442,7 +444,7 @@ def test_takeover_admin__view_only(root_client, alice, bob, utc):
 
 def test_takeover_admin__changelist_in_default_time_zone(root_client, alice, bob):
     token, _ = issue_token(alice)
-    takeover = make_takeover(token, alice, bob)
+    takeover = start_takeover(token, bob)
     response = root_client.get(TAKEOVERS)
     assert response.status_code == 200
     assert results(response) == [takeover]
@@ -456,7 +458,7 @@ def test_takeover_admin__changelist_in_default_time_zone(root_client, alice, bob
 
 def test_takeover_admin__row_outlives_token_and_users(root_client, alice, bob):
     token, _ = issue_token(alice)
-    takeover = make_takeover(token, alice, bob)
+    takeover = start_takeover(token, bob)
     token.delete()
     alice.delete()
     bob.delete()
@@ -467,8 +469,7 @@ def test_takeover_admin__row_outlives_token_and_users(root_client, alice, bob):
 
 def test_takeover_admin__deleting_actor_ends_takeover(root_client, alice, bob):
     token, _ = issue_token(alice)
-    takeover = make_takeover(token, alice, bob)
-    Token.objects.filter(pk=token.pk).update(active_takeover=takeover)
+    takeover = start_takeover(token, bob)
     assert root_client.post(f"/admin/auth/user/{alice.pk}/delete/", {"post": "yes"}).status_code == 302
     assert not Token.objects.filter(pk=token.pk).exists()
     takeover.refresh_from_db()
@@ -544,3 +545,34 @@ def test_check_user_admin__admin_not_installed(settings, monkeypatch):
     monkeypatch.setitem(admin.site._registry, User, UserAdmin(User, admin.site))
     monkeypatch.setattr(auth_checks.wiring.apps, "is_installed", lambda name: name != "django.contrib.admin")
     assert auth_checks.check_user_admin() == []
+
+
+@pytest.mark.parametrize("settings_module", ["tests.settings", "tests.settings_auth_token_first"])
+def test_user_admin__extended_whatever_the_order_of_installed_apps(settings_module):
+    """In a fresh process, as ``manage.py`` starts: the admin is extended once apps are ready."""
+    script = (
+        "import django; django.setup()\n"
+        "from django.contrib import admin; from django.contrib.auth import get_user_model\n"
+        "from django.core import checks\n"
+        "from auth_token.admin import TakeoverUserAdminMixin\n"
+        "assert isinstance(admin.site.get_model_admin(get_user_model()), TakeoverUserAdminMixin)\n"
+        "found = [m.id for m in checks.run_checks(tags=[checks.Tags.admin])]\n"
+        "assert 'auth_token.W006' not in found, found\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module, "DB": "sqlite"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "error::DeprecationWarning",
+            "-W",
+            "error::PendingDeprecationWarning",
+            "-c",
+            script,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr

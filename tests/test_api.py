@@ -20,7 +20,7 @@ from auth_token.contrib.rest_framework.views import LogoutView, SessionListView
 from auth_token.middleware import TokenAuthenticationMiddleware
 from auth_token.models import Token
 from auth_token.test import Client
-from tests.factories import issue_token, make_takeover
+from tests.factories import issue_token, start_takeover
 
 pytestmark = pytest.mark.django_db
 
@@ -35,15 +35,6 @@ def post_json(client, url, data=None, **extra):
 
 def bearer(raw):
     return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
-
-
-def start_takeover(token, actor, target):
-    """Make ``token`` (of ``actor``, made staff) act as ``target``, bypassing the service's checks."""
-    actor.is_staff = True
-    actor.save(update_fields=["is_staff"])
-    takeover = make_takeover(token, actor, target)
-    Token.objects.filter(pk=token.pk).update(active_takeover=takeover)
-    return takeover
 
 
 # --- TokenAuthentication ---------------------------------------------------------------------
@@ -192,7 +183,7 @@ def test_auth__legacy_header_not_imported_falls_through_to_drf(bob):
 
 def test_auth__takeover_acts_as_target(client, alice, bob, alice_token):
     bob_token = issue_token(bob)[0]
-    start_takeover(alice_token[0], alice, bob)
+    start_takeover(alice_token[0], bob)
     response = client.get("/api/sessions/", **bearer(alice_token[1]))
     assert response.status_code == 200
     assert [item["id"] for item in response.json()] == [str(bob_token.public_id)]
@@ -288,7 +279,7 @@ def test_login__stale_token_is_ignored(client, alice, header):
 
 
 def test_login__during_takeover_403(client, alice, bob, alice_token):
-    start_takeover(alice_token[0], alice, bob)
+    start_takeover(alice_token[0], bob)
     response = post_json(client, "/api/login/", CREDENTIALS, **bearer(alice_token[1]))
     assert response.status_code == 403
     assert Token.objects.count() == 1
@@ -403,7 +394,7 @@ def test_logout_all__unauthenticated(client):
 
 
 def test_logout_all__during_takeover_403(client, alice, bob, alice_token):
-    start_takeover(alice_token[0], alice, bob)
+    start_takeover(alice_token[0], bob)
     bobs = issue_token(bob)[0]
     response = post_json(client, "/api/logout-all/", {}, **bearer(alice_token[1]))
     assert response.status_code == 403
@@ -439,7 +430,7 @@ def test_renew__unauthenticated(client):
 
 
 def test_renew__during_takeover_403(client, alice, bob, alice_token):
-    start_takeover(alice_token[0], alice, bob)
+    start_takeover(alice_token[0], bob)
     before = Token.objects.get(pk=alice_token[0].pk).expires_at
     response = client.post("/api/renew/", **bearer(alice_token[1]))
     assert response.status_code == 403
@@ -561,7 +552,7 @@ def test_session_delete__unauthenticated(client, alice_token):
 
 
 def test_session_delete__other_token_during_takeover_403(client, alice, bob, alice_token):
-    start_takeover(alice_token[0], alice, bob)
+    start_takeover(alice_token[0], bob)
     bobs = issue_token(bob)[0]
     response = client.delete(f"/api/sessions/{bobs.public_id}/", **bearer(alice_token[1]))
     assert response.status_code == 403

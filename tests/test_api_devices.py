@@ -8,7 +8,7 @@ from django.test import override_settings
 
 from auth_token import keys, services
 from auth_token.models import DeviceKey, Token
-from tests.factories import issue_token, make_takeover
+from tests.factories import issue_token, start_takeover
 
 pytestmark = pytest.mark.django_db
 
@@ -95,10 +95,7 @@ def test_register__unauthenticated(client):
 
 
 def test_register__during_takeover_403(client, alice, bob, alice_token):
-    alice.is_staff = True
-    alice.save(update_fields=["is_staff"])
-    takeover = make_takeover(alice_token[0], alice, bob)
-    Token.objects.filter(pk=alice_token[0].pk).update(active_takeover=takeover)
+    start_takeover(alice_token[0], bob)
     response = post_json(client, "/api/devices/", {"uuid": PHONE}, **bearer(alice_token[1]))
     assert response.status_code == 403
     assert not DeviceKey.objects.exists()
@@ -185,10 +182,7 @@ def test_delete__unauthenticated(client, phone):
 def test_delete__during_takeover_refused_without_writing(client, alice, bob, alice_token):
     device, secret = services.register_device(None, bob, PHONE)
     device_token, _ = services.login_device(None, PHONE, secret)
-    alice.is_staff = True
-    alice.save(update_fields=["is_staff"])
-    takeover = make_takeover(alice_token[0], alice, bob)
-    Token.objects.filter(pk=alice_token[0].pk).update(active_takeover=takeover)
+    start_takeover(alice_token[0], bob)
     response = client.delete(f"/api/devices/{device.pk}/", **bearer(alice_token[1]))
     assert response.status_code == 403
     assert Token.objects.get(pk=device_token.pk).is_active

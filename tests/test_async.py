@@ -9,8 +9,8 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from auth_token import resolver
+from auth_token.credentials import get_credential
 from auth_token.models import Token
-from auth_token.resolver import get_credential
 from auth_token.state import RequestState
 from auth_token.test import AsyncClient
 

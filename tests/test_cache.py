@@ -17,7 +17,7 @@ from auth_token import cache as token_cache
 from auth_token import checks, services
 from auth_token.models import Token
 from tests.conftest import use_two_process_caches
-from tests.factories import UserFactory, issue_token, make_takeover
+from tests.factories import UserFactory, issue_token, start_takeover
 
 pytestmark = pytest.mark.django_db(transaction=True)  # invalidations run on commit
 
@@ -116,7 +116,7 @@ def test_cache__invalidate_users_for_queryset_updates(warm, client, alice):
 def test_cache__takeover_target_change_applies_at_once(redis, client, alice):
     staff = UserFactory(username="staff", is_staff=True)
     token, raw = issue_token(staff)
-    Token.objects.filter(pk=token.pk).update(active_takeover=make_takeover(token, staff, alice))
+    start_takeover(token, alice)
     assert get_me(client, raw) == "alice"
     assert get_me(client, raw) == "alice"
     alice.is_active = False

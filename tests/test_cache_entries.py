@@ -8,7 +8,7 @@ import pytest
 from auth_token import cache as token_cache
 from auth_token import keys, lookup
 from auth_token.models import Token, UserTokenTakeover
-from tests.factories import UserFactory, issue_token, make_takeover
+from tests.factories import UserFactory, issue_token, start_takeover
 from tests.test_lookup import loaded
 
 pytestmark = pytest.mark.django_db
@@ -57,8 +57,7 @@ def test_entry__rebuilds_what_the_lookup_loaded(alice):
 
 def test_entry__rebuilds_a_takeover(alice, bob):
     token, raw = issue_token(alice)
-    takeover = make_takeover(token, alice, bob)
-    Token.objects.filter(pk=token.pk).update(active_takeover=takeover)
+    start_takeover(token, bob)
     found = looked_up(raw)
     rebuilt, acting_as_target = round_trip(found, True)
     assert acting_as_target is True
@@ -68,8 +67,7 @@ def test_entry__rebuilds_a_takeover(alice, bob):
 
 def test_entry__rebuilds_a_takeover_of_a_deleted_user(alice, bob):
     token, raw = issue_token(alice)
-    takeover = make_takeover(token, alice, bob)
-    Token.objects.filter(pk=token.pk).update(active_takeover=takeover)
+    takeover = start_takeover(token, bob)
     UserTokenTakeover.objects.filter(pk=takeover.pk).update(user=None)
     rebuilt, _ = round_trip(looked_up(raw))
     assert rebuilt.active_takeover.user is None

@@ -20,9 +20,11 @@ from django.db import connections
 from auth_token import cache as token_cache
 from auth_token import local_cache, services
 from auth_token.models import DeviceKey, Token
+from auth_token.reasons import TakeoverEndReason
+from auth_token.services._ending import end_takeover
 from auth_token.test import Client
 from tests.conftest import use_two_process_caches
-from tests.factories import UserFactory, issue_token, make_takeover
+from tests.factories import UserFactory, issue_token, start_takeover
 
 pytestmark = pytest.mark.django_db(transaction=True)  # invalidations run on commit
 
@@ -163,9 +165,7 @@ def test_race__takeover_start_is_seen(monkeypatch, cache_mode, client, alice, st
     token, raw = staff_raw
 
     def change():
-        takeover = make_takeover(token, token.user, alice)
-        Token.objects.filter(pk=token.pk).update(active_takeover=takeover)
-        token_cache.invalidate_tokens([token.key], owners=[token.user_id])
+        start_takeover(token, alice)  # the service invalidates the cached token
 
     assert race(monkeypatch, cache_mode, client, token, raw, change) == "staff"
     assert get_me(client, raw) == "alice"
@@ -174,11 +174,11 @@ def test_race__takeover_start_is_seen(monkeypatch, cache_mode, client, alice, st
 @pytest.mark.parametrize("kind", ["takeover_ended", "target_deleted"])
 def test_race__an_ended_takeover_is_never_undone(monkeypatch, cache_mode, client, alice, staff_raw, kind):
     token, raw = staff_raw
-    Token.objects.filter(pk=token.pk).update(active_takeover=make_takeover(token, token.user, alice))
+    start_takeover(token, alice)
 
     def change():
         if kind == "takeover_ended":
-            services.end_takeover(Token.objects.get(pk=token.pk), services.TOKEN_REVOKED)
+            end_takeover(Token.objects.get(pk=token.pk), TakeoverEndReason.TOKEN_REVOKED)
         else:
             type(alice).objects.get(pk=alice.pk).delete()
 
@@ -188,7 +188,7 @@ def test_race__an_ended_takeover_is_never_undone(monkeypatch, cache_mode, client
 
 def test_deleted_target__a_warm_entry_is_dropped(cache_mode, client, alice, staff_raw):
     token, raw = staff_raw
-    Token.objects.filter(pk=token.pk).update(active_takeover=make_takeover(token, token.user, alice))
+    start_takeover(token, alice)
     token_cache.invalidate_tokens([token.key], owners=[token.user_id])
     assert get_me(client, raw) == "alice"
     assert get_me(client, raw) == "alice"  # from the cache now

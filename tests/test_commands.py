@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from auth_token import services
 from auth_token.models import Token, TokenRelatedObject, UserTokenTakeover
-from tests.factories import UserFactory, issue_token, make_takeover
+from tests.factories import UserFactory, end_takeover, issue_token, start_takeover
 
 NOW = datetime(2030, 1, 1, 12, tzinfo=UTC)
 # Matches the DELETE of the token table itself, not of auth_token_tokenrelatedobject.
@@ -106,8 +106,9 @@ def test_cleartokens__cascades_related_objects(alice, bob):
 def test_cleartokens__keeps_takeover_audit_rows(alice, bob):
     [stale] = _stale(alice)
     kept, _ = issue_token(alice)
-    ended = make_takeover(stale, alice, bob, is_active=False, ended_at=timezone.now(), end_reason="released")
-    current = make_takeover(kept, alice, bob)
+    ended = start_takeover(stale, bob)
+    end_takeover(stale)
+    current = start_takeover(kept, bob)
     _cleartokens()
     ended.refresh_from_db()
     current.refresh_from_db()
@@ -125,8 +126,7 @@ def test_cleartokens__keeps_takeover_audit_rows(alice, bob):
 
 def test_cleartokens__ends_takeover_of_deleted_token(alice, bob):
     [stale] = _stale(alice)
-    takeover = make_takeover(stale, alice, bob)
-    Token.objects.filter(pk=stale.pk).update(active_takeover=takeover)
+    takeover = start_takeover(stale, bob)
     _cleartokens()
     assert not Token.objects.filter(pk=stale.pk).exists()
     takeover.refresh_from_db()
@@ -158,9 +158,10 @@ def test_cleartokens__batches(alice, batch_size, sizes):
 
 def test_cleartokens__batches_with_related_rows(alice, bob):
     tokens = [issue_token(alice, related_objs=[bob])[0] for _ in range(5)]
-    Token.objects.update(is_active=False)
     for token in tokens:
-        make_takeover(token, alice, bob, is_active=False)
+        start_takeover(token, bob)
+        end_takeover(token)
+    Token.objects.update(is_active=False)
     assert _cleartokens("--batch-size", "2") == "5 tokens deleted.\n"
     assert not Token.objects.exists()
     assert not TokenRelatedObject.objects.exists()
@@ -239,3 +240,23 @@ def test_cleartokens__many_users(db):
         issue_token(user)
     assert _cleartokens("--batch-size", "4") == "6 tokens deleted.\n"
     assert sorted(Token.objects.values_list("user_id", flat=True)) == sorted(user.pk for user in users)
+
+
+def test_cleartokens__closes_open_takeovers_through_the_service(
+    staff, alice, bob, takeover_ends, monkeypatch
+):
+    expired, _ = issue_token(staff)
+    revoked, _ = issue_token(staff)
+    first = start_takeover(expired, alice)
+    second = start_takeover(revoked, bob)
+    expires_at = timezone.now() - timedelta(minutes=5)
+    Token.objects.filter(pk=expired.pk).update(expires_at=expires_at)
+    # A revoked token whose record a crash left open.
+    Token.objects.filter(pk=revoked.pk).update(is_active=False)
+    invalidations = []
+    monkeypatch.setattr("auth_token.cache.invalidate_tokens", lambda keys, **kw: invalidations.append(keys))
+    assert _cleartokens() == "2 tokens deleted.\n"
+    assert sorted(takeover_ends) == sorted([(first.pk, "expired"), (second.pk, "token_revoked")])
+    first.refresh_from_db()
+    assert (first.is_active, first.ended_at) == (False, expires_at)
+    assert invalidations == [[expired.key, revoked.key]]  # once for the batch

@@ -19,7 +19,7 @@ from auth_token import cache as token_cache
 from auth_token import checks, local_cache, services
 from auth_token.models import Token
 from tests.conftest import REDIS_URL, require_redis
-from tests.factories import UserFactory, issue_token, make_takeover
+from tests.factories import UserFactory, issue_token, start_takeover
 
 pytestmark = pytest.mark.django_db(transaction=True)  # invalidations run on commit
 
@@ -128,7 +128,7 @@ def test_local_cache__other_processes_changes_apply_when_the_message_arrives(
 def test_local_cache__takeover_target_change_reaches_the_entry(layer, client, alice, monkeypatch):
     staff = UserFactory(username="staff", is_staff=True)
     token, raw = issue_token(staff)
-    Token.objects.filter(pk=token.pk).update(active_takeover=make_takeover(token, staff, alice))
+    start_takeover(token, alice)
     for _ in range(3):
         assert get_me(client, raw) == "alice"
     assert token.key in layer.entries

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import authenticate, user_logged_out
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core import checks
 from django.core.exceptions import PermissionDenied
@@ -27,7 +26,7 @@ from auth_token.contrib.rest_framework.authentication import TokenAuthentication
 from auth_token.exceptions import DeviceKeyAlreadyExists, TakeoverNotAllowed
 from auth_token.models import DeviceKey, Token, UserTokenTakeover
 from auth_token.test import Client
-from tests.factories import UserFactory, issue_token
+from tests.factories import issue_token
 
 pytestmark = pytest.mark.django_db
 
@@ -51,13 +50,6 @@ def bearer(raw):
 
 def ids(messages):
     return [message.id for message in messages]
-
-
-@pytest.fixture
-def staff():
-    user = UserFactory(username="staff", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="takeover_user"))
-    return user
 
 
 def request_of(user):

@@ -20,8 +20,8 @@ from rest_framework.authtoken.models import Token as DRFToken
 from auth_token import backends, keys, resolver, services, signals
 from auth_token.contrib.rest_framework import serializers as api_serializers
 from auth_token.contrib.rest_framework import views as api_views
+from auth_token.credentials import get_credential
 from auth_token.models import Token
-from auth_token.resolver import get_credential
 from auth_token.services import devices as devices_service
 from auth_token.services import tokens as tokens_service
 from auth_token.state import RequestState

@@ -8,9 +8,10 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from auth_token import resolver, services, signals
+from auth_token.credentials import get_credential
 from auth_token.exceptions import TakeoverActive
 from auth_token.models import DeviceKey, Token, TokenRelatedObject
-from auth_token.resolver import get_credential
+from auth_token.services._request import clean_user_agent
 from auth_token.state import get_state, start
 from tests.factories import issue_token
 
@@ -235,7 +236,7 @@ def test_takeover_active__refuses_minting(alice, bob):
 
 def test_user_agent__cleaned():
     request = make_request(HTTP_USER_AGENT="Bad\x00Agent\r\n\x1b[31m" + "x" * 1000)
-    cleaned = services.clean_user_agent(request)
+    cleaned = clean_user_agent(request)
     assert cleaned.startswith("BadAgent[31m")
     assert len(cleaned) == 512
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from auth_token import keys, services
 from auth_token.models import DeviceKey, Token
 from auth_token.test import Client
-from tests.factories import issue_token, make_takeover
+from tests.factories import issue_token, start_takeover
 
 pytestmark = pytest.mark.django_db
 
@@ -286,11 +286,8 @@ def test_sessions__query_budget(client, alice, django_assert_num_queries):
 @pytest.fixture
 def taking_over_bob(client, alice, bob):
     """Alice (staff) logged in by cookie, taking over bob; return her token."""
-    alice.is_staff = True
-    alice.save(update_fields=["is_staff"])
     current = log_in(client)
-    takeover = make_takeover(current, alice, bob)
-    Token.objects.filter(pk=current.pk).update(active_takeover=takeover)
+    start_takeover(current, bob)
     assert client.get("/me/").json()["user"] == "bob"
     return current
 

@@ -22,13 +22,6 @@ def takeover_permission():
 
 
 @pytest.fixture
-def staff():
-    user = UserFactory(username="staff", is_staff=True)
-    user.user_permissions.add(takeover_permission())
-    return user
-
-
-@pytest.fixture
 def staff_client(staff):
     client = Client()
     client.force_login(staff)
@@ -254,7 +247,7 @@ def test_renewal__rechecks_the_full_rule(staff_client, staff, alice, change, rea
     Token.objects.update(last_access=timezone.now() - timedelta(seconds=120))
     # Bypass the m2m receiver for the permission case: the renewal must catch it on its own.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("auth_token.services.recheck_takeovers_of", lambda users: None)
+        patch.setattr("auth_token.receivers.recheck_takeovers_of", lambda users: None)
         change(staff, alice)
     whoami(staff_client)  # renews, and the renewal applies the full rule
     record = UserTokenTakeover.objects.get()
@@ -362,7 +355,7 @@ def test_renewal_exempt__still_rechecks_the_takeover(staff_client, staff, alice,
     Token.objects.update(last_access=past)
     expires_at = Token.objects.get().expires_at
     with pytest.MonkeyPatch.context() as patch:  # no receiver: only the re-check can notice
-        patch.setattr("auth_token.services.recheck_takeovers_of", lambda users: None)
+        patch.setattr("auth_token.receivers.recheck_takeovers_of", lambda users: None)
         staff.user_permissions.clear()
 
     if exempt == "header":

@@ -10,23 +10,15 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.utils import timezone
 
 from auth_token import services
 from auth_token.models import Token, UserTokenTakeover
 from auth_token.test import Client
-from tests.factories import UserFactory, issue_token
+from tests.factories import issue_token
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff():
-    user = UserFactory(username="staff", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="takeover_user"))
-    return user
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from auth_token.models import Token
-from tests.factories import UserFactory, issue_token, make_takeover
+from tests.factories import UserFactory, issue_token, start_takeover
 
 pytestmark = pytest.mark.django_db
 
@@ -64,11 +64,6 @@ def test_secret_key__rotated_without_fallback(client, settings, alice_header):
     assert whoami(client, alice_header) is None
 
 
-def _take_over(token, actor, target):
-    takeover = make_takeover(token, actor, target)
-    Token.objects.filter(pk=token.pk).update(active_takeover=takeover)
-
-
 @pytest.fixture
 def staff():
     return UserFactory(username="staff", is_staff=True)
@@ -81,7 +76,7 @@ def staff_token(staff):
 
 def test_takeover__user_is_target_token_user_is_actor(client, staff_token, alice, django_assert_num_queries):
     token, raw = staff_token
-    _take_over(token, token.user, alice)
+    start_takeover(token, alice)
     with django_assert_num_queries(1):
         response = client.get("/me/", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert response.json()["user"] == "alice"
@@ -108,7 +103,7 @@ def _save(user, **fields):
 )
 def test_takeover__no_longer_holds_falls_back_to_actor(client, staff_token, alice, change):
     token, raw = staff_token
-    _take_over(token, token.user, alice)
+    start_takeover(token, alice)
     change(get_user_model().objects.get(pk=token.user_id), alice)
     assert whoami(client, {"HTTP_AUTHORIZATION": f"Bearer {raw}"}) == "staff"
 
@@ -118,5 +113,5 @@ def test_takeover__superuser_actor_may_act_as_superuser(client, alice):
     token, raw = issue_token(root)
     alice.is_superuser = True
     alice.save()
-    _take_over(token, root, alice)
+    start_takeover(token, alice)
     assert whoami(client, {"HTTP_AUTHORIZATION": f"Bearer {raw}"}) == "alice"

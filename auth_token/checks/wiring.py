@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from django.apps import apps
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
@@ -37,8 +35,8 @@ W006 = checks.Warning(
     "AUTH_TOKEN_TAKEOVER_USER_ADMIN is on, but the user model is not registered on admin.site with "
     "a TakeoverUserAdminMixin admin: there is no takeover in the admin.",
     hint=(
-        "Register your user admin from an app listed before auth_token in INSTALLED_APPS (auth_token "
-        "patches it), add auth_token.admin.TakeoverUserAdminMixin to it yourself, or set "
+        "Register your user admin in an app's admin.py (auth_token extends what the admin's "
+        "autodiscovery registers), add auth_token.admin.TakeoverUserAdminMixin to it yourself, or set "
         "AUTH_TOKEN_TAKEOVER_USER_ADMIN = False."
     ),
     id="auth_token.W006",
@@ -137,16 +135,16 @@ def check_cookie_deploy(app_configs=None, **kwargs) -> list[checks.CheckMessage]
 
 @checks.register(checks.Tags.admin)
 def check_user_admin(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    """Run after the admin's autodiscovery (checks run once every app is ready)."""
+    """Run once every app is ready, so after the admin's autodiscovery and our patch."""
     if not settings.TAKEOVER_USER_ADMIN or not apps.is_installed("django.contrib.admin"):
         return []
     from django.contrib import admin
 
-    # Not imported here: importing auth_token.admin registers and patches, which a check must not
-    # do. If nothing imported it, nothing can have used its mixin.
-    mixin = getattr(sys.modules.get("auth_token.admin"), "TakeoverUserAdminMixin", None)
+    from auth_token.admin import TakeoverUserAdminMixin
+
     user_model = get_user_model()
-    registered = admin.site.is_registered(user_model)
-    if mixin is not None and registered and isinstance(admin.site.get_model_admin(user_model), mixin):
+    if admin.site.is_registered(user_model) and isinstance(
+        admin.site.get_model_admin(user_model), TakeoverUserAdminMixin
+    ):
         return []
     return [W006]

@@ -1,60 +1,39 @@
 """The actions on tokens that views, the admin, DRF and the management commands call.
 
 Every action accepts any request (or None) and skips the session when there is none; each has an
-async twin prefixed ``a``.
+async twin prefixed ``a``. Only the documented actions are exported here; the modules of this
+package hold one concern each (tokens, renewal, devices, takeovers).
 """
 
 from auth_token.client_ip import client_ip
+from auth_token.rules import default_takeover_permission, lends_privileges
+from auth_token.services._ending import delete_stale_tokens, delete_tokens, end_stale_sessions, end_tokens
 from auth_token.services.devices import (
-    DEVICE_BACKEND,
     adeactivate_device,
     alogin_device,
     aregister_device,
     deactivate_device,
+    delete_devices,
     login_device,
     register_device,
 )
-from auth_token.services.takeovers import (
-    TOKEN_REVOKED,
-    arelease_takeover,
-    atakeover,
-    close_takeovers_of_stale_tokens,
-    default_takeover_permission,
-    end_takeover,
-    lends_privileges,
-    recheck_takeovers_of,
-    refusal,
-    release_takeover,
-    takeover,
-)
+from auth_token.services.renewal import arenew, renew, renew_if_due
+from auth_token.services.takeovers import arelease_takeover, atakeover, release_takeover, takeover
 from auth_token.services.tokens import (
     alogin,
     alogout,
     alogout_all,
-    arenew,
     arevoke,
     aupdate_session_auth_hash,
-    clean_user_agent,
-    end_stale_sessions,
-    end_tokens,
-    expiry,
     import_legacy_tokens,
-    is_renewal_due,
     login,
     logout,
     logout_all,
-    refuse_during_takeover,
-    refuse_for_token,
-    renew,
-    renew_if_due,
     revoke,
-    service_call,
     update_session_auth_hash,
 )
 
 __all__ = [
-    "DEVICE_BACKEND",
-    "TOKEN_REVOKED",
     "adeactivate_device",
     "alogin",
     "alogin_device",
@@ -66,32 +45,25 @@ __all__ = [
     "arevoke",
     "atakeover",
     "aupdate_session_auth_hash",
-    "clean_user_agent",
     "client_ip",
-    "close_takeovers_of_stale_tokens",
     "deactivate_device",
     "default_takeover_permission",
+    "delete_devices",
+    "delete_stale_tokens",
+    "delete_tokens",
     "end_stale_sessions",
-    "end_takeover",
     "end_tokens",
-    "expiry",
     "import_legacy_tokens",
-    "is_renewal_due",
     "lends_privileges",
     "login",
     "login_device",
     "logout",
     "logout_all",
-    "recheck_takeovers_of",
-    "refusal",
-    "refuse_during_takeover",
-    "refuse_for_token",
     "register_device",
     "release_takeover",
     "renew",
     "renew_if_due",
     "revoke",
-    "service_call",
     "takeover",
     "update_session_auth_hash",
 ]

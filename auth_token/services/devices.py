@@ -20,7 +20,9 @@ from auth_token.exceptions import (
 )
 from auth_token.models import DEVICE_UUID_LENGTH, DeviceKey, Token
 from auth_token.reasons import RevokeReason
-from auth_token.services.tokens import clean_user_agent, end_tokens, login, refuse_during_takeover, revoke
+from auth_token.services._ending import announce_ended, end_rows, end_tokens
+from auth_token.services._request import clean_user_agent, refuse_during_takeover
+from auth_token.services.tokens import login, revoke
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -125,6 +127,20 @@ def deactivate_device(device: DeviceKey, *, request: HttpRequest | None = None) 
     device.is_active = False
     end_tokens(Token.objects.filter(device=device), RevokeReason.DEVICE_DEACTIVATED, request=request)
     return deactivated
+
+
+def delete_devices(devices: QuerySet[DeviceKey], *, request: HttpRequest | None = None) -> int:
+    """Deactivate ``devices`` and revoke the tokens they minted, then delete them; return how many.
+
+    Deleting alone would leave their tokens working.
+    """
+    refuse_during_takeover(request)
+    with transaction.atomic():
+        ids = list(devices.values_list("pk", flat=True))
+        ended = end_rows(Token.objects.filter(device_id__in=ids), RevokeReason.DEVICE_DEACTIVATED)
+        DeviceKey.objects.filter(pk__in=ids).delete()
+    announce_ended(ended, request)
+    return len(ids)
 
 
 async def aregister_device(

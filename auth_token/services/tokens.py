@@ -1,39 +1,35 @@
-"""Logging in and out, renewal, revocation: the token actions."""
+"""Logging in and out and revoking: the token actions, and the per-user token limit."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings as django_settings
 from django.contrib.auth import SESSION_KEY, user_logged_in, user_logged_out
 from django.contrib.contenttypes.models import ContentType
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.middleware.csrf import rotate_token
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from auth_token import cache as token_cache
-from auth_token import keys, rules, signals
+from auth_token import keys, signals
 from auth_token import state as request_state
 from auth_token.client_ip import client_ip
 from auth_token.conf import settings
-from auth_token.exceptions import TakeoverActive
-from auth_token.models import USER_AGENT_LENGTH, AnonymousToken, DeviceKey, Token, UserTokenTakeover
-from auth_token.reasons import RevokeReason, TakeoverEndReason, takeover_end_reason
-from auth_token.state import RequestState, get_state
+from auth_token.models import DeviceKey, Token
+from auth_token.reasons import RevokeReason, TakeoverEndReason
+from auth_token.services._ending import announce_ended, end_rows, end_stale_sessions, end_tokens
+from auth_token.services._request import clean_user_agent, in_service, refuse_during_takeover, service_call
+from auth_token.services.renewal import expiry
+from auth_token.services.takeovers import release_takeover
+from auth_token.state import get_state
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
-    from django.db.models import Model, QuerySet
+    from django.db.models import Model
     from django.http import HttpRequest
-
-logger = logging.getLogger(__name__)
 
 
 @sensitive_variables("raw")  # kept out of error reports, as Django's authenticate() does
@@ -104,331 +100,6 @@ def _new_token(request: HttpRequest | None, user: AbstractBaseUser, **fields: An
     return token, raw
 
 
-def in_service(state: RequestState | None) -> bool:
-    """Return whether a service (or Django's login()/logout(), bridged) is already acting."""
-    return state is not None and state.in_service
-
-
-@contextmanager
-def service_call(state: RequestState | None):
-    """Mark the request as inside a service call, so the login()/logout() bridge stays out of it."""
-    if state is None:
-        yield
-        return
-    outer, state.in_service = state.in_service, True
-    try:
-        yield
-    finally:
-        state.in_service = outer
-
-
-def logout(request: HttpRequest) -> None:
-    """End the request's token and session; the middleware deletes the cookie.
-
-    During a takeover it ends the takeover only; a second logout ends the token.
-    """
-    from auth_token.services.takeovers import release_takeover
-
-    state = get_state(request)
-    token = state.get_token() if state is not None else getattr(request, "token", None)
-    if isinstance(token, Token) and token.active_takeover_id is not None:
-        release_takeover(request, reason=TakeoverEndReason.LOGOUT)
-        return
-    user = token.user if isinstance(token, Token) else None
-    if isinstance(token, Token):
-        revoke(token, request=request, reason=RevokeReason.LOGOUT)
-    if not in_service(state):
-        with service_call(state):
-            user_logged_out.send(sender=user.__class__, request=request, user=user)
-    if hasattr(request, "session"):
-        request.session.flush()
-    request_state.end(request)
-
-
-def logout_all(
-    user: AbstractBaseUser,
-    *,
-    keep: Token | None = None,
-    devices: bool = True,
-    request: HttpRequest | None = None,
-) -> int:
-    """Revoke every active token of ``user`` except ``keep``; return how many were revoked.
-
-    With ``devices``, the user's device keys are deactivated too.
-    """
-    refuse_during_takeover(request)
-    others = Token.objects.filter(user=user).exclude(pk=keep.pk if keep is not None else None)
-    with transaction.atomic():
-        if devices:
-            # Lock the devices, then the tokens, before changing either: a device login or
-            # registration racing this re-checks its row after writing (devices.py), and these
-            # locks make that re-check wait for this commit.
-            list(DeviceKey.objects.select_for_update().filter(user=user, is_active=True).values_list("pk"))
-        ended = _end_tokens(others, RevokeReason.LOGOUT_ALL)
-        if devices:
-            DeviceKey.objects.filter(user=user, is_active=True).update(is_active=False)
-    _announce_ended(ended, request)
-    return len(ended.tokens)
-
-
-def revoke(token: Token, *, request: HttpRequest | None = None, reason: str = RevokeReason.REVOKED) -> bool:
-    """Deactivate ``token`` and end its takeover; return whether this call did it.
-
-    During a takeover, a request may end its own token only.
-    """
-    if token.pk != getattr(getattr(request, "token", None), "pk", None):
-        refuse_during_takeover(request)
-    revoked = bool(end_tokens(Token.objects.filter(pk=token.pk), reason, request=request))
-    token.is_active = False
-    if revoked:
-        token.active_takeover = None
-    return revoked
-
-
-def end_tokens(tokens: QuerySet[Token], reason: str, *, request: HttpRequest | None = None) -> list[Token]:
-    """End the active tokens among ``tokens``, and their takeovers; return the tokens this call ended.
-
-    ``token_revoked`` is sent once per token, ``takeover_ended`` once per takeover.
-    """
-    ended = _end_tokens(tokens, reason)
-    _announce_ended(ended, request)
-    return ended.tokens
-
-
-@dataclass
-class _Ended:
-    tokens: list[Token]
-    reason: str
-    takeovers: list[UserTokenTakeover]
-
-
-def _end_tokens(tokens: QuerySet[Token], reason: str) -> _Ended:
-    """Deactivate the active rows of ``tokens`` and close their takeovers, in one transaction.
-
-    The rows are locked first, so each is ended (and announced) by exactly one caller.
-    """
-    with transaction.atomic(savepoint=False):
-        rows = list(tokens.select_for_update().filter(is_active=True))
-        ids = [token.pk for token in rows]
-        takeovers = []
-        if ids:
-            Token.objects.filter(pk__in=ids).update(is_active=False, active_takeover=None)
-            token_cache.invalidate_tokens(
-                [token.key for token in rows], owners=[token.user_id for token in rows]
-            )
-            if any(token.active_takeover_id is not None for token in rows):
-                takeovers = _close_takeovers(ids, reason)
-    for token in rows:
-        token.is_active = False
-        token.active_takeover = None
-    return _Ended(rows, reason, takeovers)
-
-
-def _close_takeovers(token_ids: list[int], reason: str) -> list[UserTokenTakeover]:
-    """Close the open takeovers of these ended tokens; return them."""
-    now = timezone.now()
-    end_reason = takeover_end_reason(reason)
-    open_takeovers = UserTokenTakeover.objects.filter(token_id__in=token_ids, is_active=True)
-    if not open_takeovers.update(is_active=False, ended_at=now, end_reason=end_reason):
-        return []
-    return list(UserTokenTakeover.objects.filter(token_id__in=token_ids, ended_at=now, end_reason=end_reason))
-
-
-def _announce_ended(ended: _Ended, request: HttpRequest | None) -> None:
-    for token in ended.tokens:
-        signals.token_revoked.send(sender=Token, request=request, token=token, reason=ended.reason)
-    end_reason = takeover_end_reason(ended.reason)
-    for record in ended.takeovers:
-        signals.takeover_ended.send(
-            sender=UserTokenTakeover, request=request, takeover=record, reason=end_reason
-        )
-
-
-def end_stale_sessions(user: AbstractBaseUser, *, request: HttpRequest | None = None) -> int:
-    """End what a password change of ``user`` invalidated; return how many tokens ended.
-
-    Their tokens and device keys signed with another password, and takeovers of them begun before
-    it. Without this they would stop working but stay listed as active.
-    """
-    if not hasattr(user, "get_session_auth_hash"):
-        return 0
-    stale = _signed_with_another_password(Token, user)
-    if stale:
-        stale = end_tokens(Token.objects.filter(pk__in=stale), RevokeReason.PASSWORD_CHANGED, request=request)
-    devices = _signed_with_another_password(DeviceKey, user)
-    if devices:
-        DeviceKey.objects.filter(pk__in=devices).update(is_active=False)
-    from auth_token.services.takeovers import end_takeovers_of_changed_target
-
-    end_takeovers_of_changed_target(user, request=request)
-    return len(stale)
-
-
-@sensitive_variables("pairs", "key")
-def import_legacy_tokens(pairs: Iterable[tuple[str, AbstractBaseUser]], *, backend: str) -> int:
-    """Create header-only tokens for DRF authtoken ``(key, user)`` pairs; return how many were new.
-
-    Only the digest of each key is stored; keys imported before are skipped, so it can run again.
-    """
-    digests = {keys.legacy_digest(key): user for key, user in pairs}
-    existing = set(Token.objects.filter(key__in=digests).values_list("key", flat=True))
-    now = timezone.now()
-    new = [
-        Token(
-            key=digest,
-            user=user,
-            name="Imported from DRF",
-            auth_slug="drf-import",
-            backend=backend,
-            expiration=False,
-            created_at=now,
-            last_access=now,
-            expires_at=expiry(now, now, expiration=False),
-            allowed_cookie=False,
-            session_auth_hash=user.get_session_auth_hash(),
-        )
-        for digest, user in digests.items()
-        if digest not in existing
-    ]
-    Token.objects.bulk_create(new)
-    return len(new)
-
-
-def is_renewal_due(token: Token, *, now: datetime | None = None) -> bool:
-    """Return whether the token's sliding expiry may move (no query)."""
-    return token.last_access < (now or timezone.now()) - timedelta(seconds=settings.RENEWAL_INTERVAL)
-
-
-def renew_if_due(request: HttpRequest, *, extend: bool = True) -> bool:
-    """Slide the expiry of the request's token, at most once per RENEWAL_INTERVAL.
-
-    One conditional UPDATE that can never revive a revoked or expired token; return whether it
-    renewed. An active takeover is re-checked by the full rule at the same pace. Without
-    ``extend`` (a renewal-exempt request) the expiry stays put, but a takeover is still re-checked:
-    a client header must not keep a takeover alive that the rule has ended.
-    """
-    state = get_state(request)
-    token = state.token if state is not None else None
-    if not isinstance(token, Token) or not is_renewal_due(token):
-        return False
-    takeover = token.active_takeover_id is not None
-    if not (extend or takeover):
-        return False
-    if takeover:
-        from auth_token.services.takeovers import recheck_takeover
-
-        if not recheck_takeover(token, request=request):
-            request_state.act_as(request, token, token.user)
-    now = timezone.now()
-    changes = {"last_access": now}
-    if extend:
-        changes["expires_at"] = expiry(now, token.created_at, token.expiration)
-    try:
-        renewed = (
-            Token.objects.filter(
-                pk=token.pk,
-                is_active=True,
-                expires_at__gt=now,
-                last_access__lt=now - timedelta(seconds=settings.RENEWAL_INTERVAL),
-            ).update(**changes)
-            == 1
-        )
-    except DatabaseError:
-        # E.g. a serialization failure under REPEATABLE READ: the next request tries again.
-        logger.warning("Could not renew token %s", token.public_id, exc_info=True)
-        return False
-    if not renewed:
-        return False
-    if not extend:
-        token.last_access = now
-        token_cache.invalidate_tokens([token.key])
-        return False
-    _renewed(request, token, now, changes["expires_at"])
-    return True
-
-
-def renew(request: HttpRequest) -> Token:
-    """Slide the expiry of the request's token now, whatever the interval; return the token."""
-    refuse_during_takeover(request)
-    token = request.token
-    now = timezone.now()
-    expires_at = expiry(now, token.created_at, token.expiration)
-    if Token.objects.filter(pk=token.pk, is_active=True, expires_at__gt=now).update(
-        last_access=now, expires_at=expires_at
-    ):
-        _renewed(request, token, now, expires_at)
-    return token
-
-
-def _renewed(request: HttpRequest, token: Token, now: datetime, expires_at: datetime) -> None:
-    token.last_access, token.expires_at = now, expires_at
-    state = get_state(request)
-    if state is not None:
-        state.renewed = True  # the middleware re-sets a cookie credential
-    token_cache.invalidate_tokens([token.key])
-    signals.token_renewed.send(sender=Token, request=request, token=token)
-
-
-def _signed_with_another_password(model: type[Token | DeviceKey], user: AbstractBaseUser) -> list[int]:
-    rows = model.objects.filter(user=user, is_active=True).values_list("pk", "session_auth_hash")
-    return [pk for pk, stored in rows if not rules.session_hash_matches(stored, user)]
-
-
-@sensitive_variables("raw")
-def update_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> tuple[Token, str] | None:
-    """Keep ``user`` signed in on this request after they changed their own password.
-
-    The request's token is replaced by a new one (a stolen copy of the old one stops working, as
-    Django's ``update_session_auth_hash`` cycles the session key); return it with its raw value,
-    which a project's API view hands to its header client. A cookie token's cookie is re-set.
-    Every other token and device key of the user ends. Return None when the request has no token
-    of ``user``.
-    """
-    refuse_during_takeover(request)
-    state = get_state(request)
-    token = state.get_token() if state is not None else getattr(request, "token", None)
-    end_stale_sessions(user, request=request)
-    if not isinstance(token, Token) or token.user_id != user.pk:
-        return None
-    revoke(token, request=request, reason=RevokeReason.PASSWORD_CHANGED)
-    new, raw = _new_token(
-        request,
-        user,
-        name=token.name,
-        auth_slug=token.auth_slug,
-        backend=token.backend,
-        expiration=token.expiration,
-        allowed_cookie=token.allowed_cookie,
-        allowed_header=token.allowed_header,
-        device=token.device,
-    )
-    related = [obj.content_object for obj in token.related_objects.all()]
-    _insert_within_limit(new, [obj for obj in related if obj is not None], request)
-    new.source = token.source
-    session = getattr(request, "session", None)
-    if session is not None and not session.is_empty():
-        session.cycle_key()
-    request_state.issue(request, new, user, raw if token.is_from_cookie else None)
-    signals.token_created.send(sender=Token, request=request, token=new)
-    return new, raw
-
-
-def clean_user_agent(request: HttpRequest | None, value: str = "") -> str:
-    """Return ``value`` or else the request's user agent, without control characters, truncated."""
-    if not value and request is not None:
-        value = request.META.get("HTTP_USER_AGENT", "")
-    return "".join(char for char in value if char.isprintable())[:USER_AGENT_LENGTH]
-
-
-def expiry(now: datetime, created_at: datetime, expiration: bool) -> datetime:
-    """Return when a token idle from ``now`` expires: its idle lifetime, capped by ABSOLUTE_TOKEN_AGE."""
-    idle = settings.DEFAULT_TOKEN_AGE if expiration else settings.MAX_TOKEN_AGE
-    expires_at = now + timedelta(seconds=idle)
-    if settings.ABSOLUTE_TOKEN_AGE is not None:
-        expires_at = min(expires_at, created_at + timedelta(seconds=settings.ABSOLUTE_TOKEN_AGE))
-    return expires_at
-
-
 def _backend_path(user: AbstractBaseUser, backend: str | None) -> str:
     """Return the dotted path to store, as Django's login() picks it (a class would never load)."""
     path = backend or getattr(user, "backend", None)
@@ -476,8 +147,8 @@ def _insert_within_limit(token: Token, related_objs: Iterable[Model], request: H
             .values_list("pk", flat=True)
         )
         # Explicit ids: MariaDB rejects LIMIT inside IN (subquery).
-        evicted = _end_tokens(Token.objects.filter(pk__in=ids[limit:]), RevokeReason.LIMIT)
-    _announce_ended(evicted, request)
+        evicted = end_rows(Token.objects.filter(pk__in=ids[limit:]), RevokeReason.LIMIT)
+    announce_ended(evicted, request)
 
 
 def _cycle_session(request: HttpRequest, user: AbstractBaseUser) -> None:
@@ -490,15 +161,134 @@ def _cycle_session(request: HttpRequest, user: AbstractBaseUser) -> None:
         session.cycle_key()
 
 
-def refuse_during_takeover(request: HttpRequest | None) -> None:
-    """Raise ``TakeoverActive`` when the request acts under a takeover (before anything is written)."""
-    refuse_for_token(getattr(request, "token", None))
+def logout(request: HttpRequest) -> None:
+    """End the request's token and session; the middleware deletes the cookie.
+
+    During a takeover it ends the takeover only; a second logout ends the token.
+    """
+    state = get_state(request)
+    token = state.get_token() if state is not None else getattr(request, "token", None)
+    if isinstance(token, Token) and token.active_takeover_id is not None:
+        release_takeover(request, reason=TakeoverEndReason.LOGOUT)
+        return
+    user = token.user if isinstance(token, Token) else None
+    if isinstance(token, Token):
+        revoke(token, request=request, reason=RevokeReason.LOGOUT)
+    if not in_service(state):
+        with service_call(state):
+            user_logged_out.send(sender=user.__class__, request=request, user=user)
+    if hasattr(request, "session"):
+        request.session.flush()
+    request_state.end(request)
 
 
-def refuse_for_token(token: Token | AnonymousToken | None) -> None:
-    """See refuse_during_takeover(), for code that holds the request's token but not the request."""
-    if getattr(token, "active_takeover_id", None) is not None:
-        raise TakeoverActive
+def logout_all(
+    user: AbstractBaseUser,
+    *,
+    keep: Token | None = None,
+    devices: bool = True,
+    request: HttpRequest | None = None,
+) -> int:
+    """Revoke every active token of ``user`` except ``keep``; return how many were revoked.
+
+    With ``devices``, the user's device keys are deactivated too.
+    """
+    refuse_during_takeover(request)
+    others = Token.objects.filter(user=user).exclude(pk=keep.pk if keep is not None else None)
+    with transaction.atomic():
+        if devices:
+            # Lock the devices, then the tokens, before changing either: a device login or
+            # registration racing this re-checks its row after writing (devices.py), and these
+            # locks make that re-check wait for this commit.
+            list(DeviceKey.objects.select_for_update().filter(user=user, is_active=True).values_list("pk"))
+        ended = end_rows(others, RevokeReason.LOGOUT_ALL)
+        if devices:
+            DeviceKey.objects.filter(user=user, is_active=True).update(is_active=False)
+    announce_ended(ended, request)
+    return len(ended.tokens)
+
+
+def revoke(token: Token, *, request: HttpRequest | None = None, reason: str = RevokeReason.REVOKED) -> bool:
+    """Deactivate ``token`` and end its takeover; return whether this call did it.
+
+    During a takeover, a request may end its own token only.
+    """
+    if token.pk != getattr(getattr(request, "token", None), "pk", None):
+        refuse_during_takeover(request)
+    revoked = bool(end_tokens(Token.objects.filter(pk=token.pk), reason, request=request))
+    token.is_active = False
+    if revoked:
+        token.active_takeover = None
+    return revoked
+
+
+@sensitive_variables("raw")
+def update_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> tuple[Token, str] | None:
+    """Keep ``user`` signed in on this request after they changed their own password.
+
+    The request's token is replaced by a new one (a stolen copy of the old one stops working, as
+    Django's ``update_session_auth_hash`` cycles the session key); return it with its raw value,
+    which a project's API view hands to its header client. A cookie token's cookie is re-set.
+    Every other token and device key of the user ends. Return None when the request has no token
+    of ``user``.
+    """
+    refuse_during_takeover(request)
+    state = get_state(request)
+    token = state.get_token() if state is not None else getattr(request, "token", None)
+    end_stale_sessions(user, request=request)
+    if not isinstance(token, Token) or token.user_id != user.pk:
+        return None
+    revoke(token, request=request, reason=RevokeReason.PASSWORD_CHANGED)
+    new, raw = _new_token(
+        request,
+        user,
+        name=token.name,
+        auth_slug=token.auth_slug,
+        backend=token.backend,
+        expiration=token.expiration,
+        allowed_cookie=token.allowed_cookie,
+        allowed_header=token.allowed_header,
+        device=token.device,
+    )
+    related = [obj.content_object for obj in token.related_objects.all()]
+    _insert_within_limit(new, [obj for obj in related if obj is not None], request)
+    new.source = token.source
+    session = getattr(request, "session", None)
+    if session is not None and not session.is_empty():
+        session.cycle_key()
+    request_state.issue(request, new, user, raw if token.is_from_cookie else None)
+    signals.token_created.send(sender=Token, request=request, token=new)
+    return new, raw
+
+
+@sensitive_variables("pairs", "key")
+def import_legacy_tokens(pairs: Iterable[tuple[str, AbstractBaseUser]], *, backend: str) -> int:
+    """Create header-only tokens for DRF authtoken ``(key, user)`` pairs; return how many were new.
+
+    Only the digest of each key is stored; keys imported before are skipped, so it can run again.
+    """
+    digests = {keys.legacy_digest(key): user for key, user in pairs}
+    existing = set(Token.objects.filter(key__in=digests).values_list("key", flat=True))
+    now = timezone.now()
+    new = [
+        Token(
+            key=digest,
+            user=user,
+            name="Imported from DRF",
+            auth_slug="drf-import",
+            backend=backend,
+            expiration=False,
+            created_at=now,
+            last_access=now,
+            expires_at=expiry(now, now, expiration=False),
+            allowed_cookie=False,
+            session_auth_hash=user.get_session_auth_hash(),
+        )
+        for digest, user in digests.items()
+        if digest not in existing
+    ]
+    Token.objects.bulk_create(new)
+    return len(new)
 
 
 async def alogin(request: HttpRequest | None, user: AbstractBaseUser, **options) -> tuple[Token, str]:
@@ -521,11 +311,6 @@ async def arevoke(
 ) -> bool:
     """See revoke()."""
     return await sync_to_async(revoke)(token, request=request, reason=reason)
-
-
-async def arenew(request: HttpRequest) -> Token:
-    """See renew()."""
-    return await sync_to_async(renew)(request)
 
 
 async def aupdate_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> tuple[Token, str] | None:

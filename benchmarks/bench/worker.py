@@ -176,7 +176,7 @@ def per_call(action, iterations: int) -> float:
 
 def breakdown(credential: dict, iterations: int = 5000) -> dict:
     """Time the parts of our warm request: credential, lookup, the whole middleware."""
-    from auth_token import resolver
+    from auth_token import credentials, resolver
     from auth_token.middleware import TokenAuthenticationMiddleware
 
     client = make_client(credential)
@@ -184,7 +184,7 @@ def breakdown(credential: dict, iterations: int = 5000) -> dict:
         get(client)
     factory = RequestFactory(headers={"Authorization": credential["header"]})
     request = factory.get("/ping/")
-    found = resolver.get_credential(request)
+    found = credentials.get_credential(request)
     found.digests()
     if resolver.lookup(found) is None:
         raise SystemExit("the token does not resolve")
@@ -197,7 +197,7 @@ def breakdown(credential: dict, iterations: int = 5000) -> dict:
     requests = [factory.get("/ping/") for _ in range(iterations)]
     spare, bare = iter(requests * 3), iter(requests * 3)
     return {
-        "credential": per_call(lambda: resolver.get_credential(request).digests(), iterations),
+        "credential": per_call(lambda: credentials.get_credential(request).digests(), iterations),
         "lookup": per_call(lambda: resolver.lookup(found), iterations),
         # Less what the view costs without the middleware (making the response).
         "middleware": per_call(lambda: middleware(next(spare)), iterations)
@@ -207,10 +207,10 @@ def breakdown(credential: dict, iterations: int = 5000) -> dict:
 
 def lookup_cost(credential: dict, iterations: int) -> dict:
     """Time the resolver's lookup alone and EXPLAIN its query (the scale run)."""
-    from auth_token import lookup, resolver
+    from auth_token import credentials, lookup, resolver
 
     request = RequestFactory().get("/ping/", headers={"Authorization": credential["header"]})
-    found = resolver.get_credential(request)
+    found = credentials.get_credential(request)
     if resolver.lookup(found) is None:
         raise SystemExit("the scale run's token does not resolve")
     for _ in range(100):

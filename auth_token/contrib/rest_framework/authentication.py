@@ -15,8 +15,9 @@ from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from auth_token import resolver
 from auth_token import state as request_state
 from auth_token.conf import settings
+from auth_token.credentials import get_credential
 from auth_token.models import COOKIE, Token
-from auth_token.resolver import get_credential, was_issued
+from auth_token.resolver import was_issued
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser

@@ -10,8 +10,7 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 
-from auth_token.conf import settings
-from auth_token.resolver import meta_key
+from auth_token.conf import meta_key, settings
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
