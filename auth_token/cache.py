@@ -77,7 +77,7 @@ def _failed(action: str) -> None:
 
 
 def resolve(
-    digests: list[str], load: Callable[[], tuple[Token, bool] | None], is_usable: Callable[[Token], bool]
+    digest: str, load: Callable[[], tuple[Token, bool] | None], is_usable: Callable[[Token], bool]
 ) -> tuple[Token, bool] | None:
     """Return ``(token, acting_as_target)`` from the cache, or from ``load()`` (the database).
 
@@ -88,50 +88,47 @@ def resolve(
         return load()
     local = local_cache.get_layer()
     if local is None:
-        return _resolve_shared(digests, load, is_usable)
-    found = _from_layer(local, digests, is_usable)
+        return _resolve_shared(digest, load, is_usable)
+    found = _from_layer(local, digest, is_usable)
     if found is not None:
         return found
     since = local.epoch  # before any read: a later invalidation makes this fill stale
-    result = _resolve_shared(digests, load, is_usable)
+    result = _resolve_shared(digest, load, is_usable)
     if result is not None:
         token = result[0]
         local.put(token, result[1], since, min(settings.RENEWAL_INTERVAL, _seconds_until(token.expires_at)))
     return result
 
 
-def resolve_in_memory(digests: list[str], is_usable: Callable[[Token], bool]) -> tuple[Token, bool] | None:
+def resolve_in_memory(digest: str, is_usable: Callable[[Token], bool]) -> tuple[Token, bool] | None:
     """Return ``(token, acting_as_target)`` from this process's layer, or None: no I/O at all."""
     local = local_cache.get_layer()
     if local is None or not _journal().is_trusted(check=False):
         return None
-    return _from_layer(local, digests, is_usable)
+    return _from_layer(local, digest, is_usable)
 
 
 def _from_layer(
-    local: local_cache.LocalCache, digests: list[str], is_usable: Callable[[Token], bool]
+    local: local_cache.LocalCache, digest: str, is_usable: Callable[[Token], bool]
 ) -> tuple[Token, bool] | None:
-    found = local.get(digests)
+    found = local.get(digest)
     return found if found is not None and is_usable(found[0]) else None
 
 
 def _resolve_shared(
-    digests: list[str], load: Callable[[], tuple[Token, bool] | None], is_usable: Callable[[Token], bool]
+    digest: str, load: Callable[[], tuple[Token, bool] | None], is_usable: Callable[[Token], bool]
 ) -> tuple[Token, bool] | None:
     cache = get_cache()
     if cache is None:
         return load()
-    known = next((_owners[d] for d in digests if d in _owners), None)
+    owner = _owners.get(digest)
     try:
-        keys = [entry_key(d) for d in digests]
         # Steady state: one round trip, the entry and its owner's generation together.
-        keys += [generation_key(known)] if known is not None else [owner_key(d) for d in digests]
-        found = cache.get_many(keys)
-        entry = next((found[entry_key(d)] for d in digests if entry_key(d) in found), None)
-        owner = known
-        for digest in digests if known is None else ():
-            if owner_key(digest) in found:
-                owner = _remember_owner(digest, found[owner_key(digest)])
+        key = entry_key(digest)
+        found = cache.get_many([key, owner_key(digest) if owner is None else generation_key(owner)])
+        entry = found.get(key)
+        if owner is None and owner_key(digest) in found:
+            owner = _remember_owner(digest, found[owner_key(digest)])
         generation = None
         if owner is not None:
             generation = found.get(generation_key(owner)) or _generation(cache, owner)

@@ -24,10 +24,9 @@ class Credential:
     raw: str | None = field(repr=False)
     legacy: bool = False  # a DRF authtoken key, matching imported tokens only
 
-    def digests(self) -> list[str]:
-        if self.raw is None:
-            return []
-        return [keys.legacy_digest(self.raw)] if self.legacy else keys.lookup_digests(self.raw)
+    def digest(self) -> str:
+        """The stored form of a well-formed credential (``raw`` is not None)."""
+        return keys.legacy_digest(self.raw) if self.legacy else keys.digest(self.raw)
 
 
 def get_credential(request: HttpRequest) -> Credential | None:

@@ -84,8 +84,3 @@ def is_legacy_digest(stored: str) -> bool:
 
 def is_legacy_token(value: str) -> bool:
     return _LEGACY.fullmatch(value) is not None
-
-
-def lookup_digests(raw: str) -> list[str]:
-    """Return the digests a token stored for ``raw`` may have: one today, the current version's."""
-    return [digest(raw)]

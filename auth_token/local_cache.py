@@ -114,14 +114,13 @@ class LocalCache:
         """Subscribed, and heard from within ``HEARTBEAT_SECONDS``: no message can be missing."""
         return self.ready and now - self.heard < HEARTBEAT_SECONDS
 
-    def get(self, digests: list[str]) -> tuple[Token, bool] | None:
+    def get(self, digest: str) -> tuple[Token, bool] | None:
         now = time.monotonic()
         if not self.is_live(now):
             return None
-        for digest in digests:
-            entry = self.entries.get(digest)
-            if entry is not None and entry.deadline > now:
-                return entry.token.build(), entry.acting_as_target
+        entry = self.entries.get(digest)
+        if entry is not None and entry.deadline > now:
+            return entry.token.build(), entry.acting_as_target
         return None
 
     def put(self, token: Token, acting_as_target: bool, since: int, seconds: float) -> None:

@@ -27,11 +27,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def lookup_queryset(digests: list[str], now: datetime) -> QuerySet[Token]:
+def lookup_queryset(digest: str, now: datetime) -> QuerySet[Token]:
     """The ORM's form of the lookup: what ``CompiledLookup`` must return, row for row."""
     return Token.objects.select_related("user", "active_takeover__user").filter(
-        key__in=digests, is_active=True, expires_at__gt=now
-    )[:1]
+        key=digest, is_active=True, expires_at__gt=now
+    )
 
 
 class _Table:
@@ -63,9 +63,9 @@ class _Table:
 
 
 class CompiledLookup:
-    """The lookup's SQL for one database alias and digest count, written once, run per request."""
+    """The lookup's SQL for one database alias, written once, run per request."""
 
-    def __init__(self, db_alias: str, count: int) -> None:
+    def __init__(self, db_alias: str) -> None:
         connection = connections[db_alias]
         quote = connection.ops.quote_name
         user_field = Token._meta.get_field("user")
@@ -97,15 +97,15 @@ class CompiledLookup:
             f"LEFT OUTER JOIN {table(user_model, 'v')} "
             f"ON {on('v', target_field.target_field.column, 'k', target_field.column)} "
             f"WHERE {quote('t')}.{quote(Token._meta.get_field('key').column)} "
-            f"IN ({', '.join(['%s'] * count)}) "
+            "= %s "
             f"AND {quote('t')}.{quote(Token._meta.get_field('is_active').column)} = %s "
             f"AND {quote('t')}.{quote(self.expires_at.column)} > %s"
         )
         self.db_alias = db_alias
 
-    def fetch(self, digests: list[str], now: datetime) -> Token | None:
+    def fetch(self, digest: str, now: datetime) -> Token | None:
         connection = connections[self.db_alias]
-        params = [*digests, self.is_active, self.expires_at.get_db_prep_value(now, connection)]
+        params = [digest, self.is_active, self.expires_at.get_db_prep_value(now, connection)]
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             fetched = cursor.fetchone()
@@ -133,31 +133,31 @@ def assemble(token: Token, user: Model, takeover: UserTokenTakeover | None, targ
     return token
 
 
-_compiled: dict[tuple[str, str, int], CompiledLookup | None] = {}
+_compiled: dict[tuple[str, str], CompiledLookup | None] = {}
 
 
-def fetch(digests: list[str]) -> Token | None:
-    """Return the active, unexpired token with one of ``digests``, its user and takeover loaded.
+def fetch(digest: str) -> Token | None:
+    """Return the active, unexpired token with ``digest``, its user and takeover loaded.
 
     With the token cache on, the read goes where writes go (the primary): what it finds is
     cached for every process, and a replica lagging behind a revocation must not put the revoked
     token back for a minute. Without the cache, reads follow the router.
     """
     db_alias = router.db_for_write(Token) if settings.CACHE else router.db_for_read(Token)
-    key = (db_alias, connections[db_alias].vendor, len(digests))
+    key = (db_alias, connections[db_alias].vendor)
     if key not in _compiled:
         try:
-            _compiled[key] = CompiledLookup(db_alias, len(digests))
+            _compiled[key] = CompiledLookup(db_alias)
         except Exception:
             # Loud, once per process: the ORM still answers, several times slower.
             logger.error("The compiled token lookup is off; every lookup goes through the ORM", exc_info=True)
             _compiled[key] = None
     compiled = _compiled[key]
     if compiled is None:
-        return next(iter(lookup_queryset(digests, timezone.now())), None)
-    return compiled.fetch(digests, timezone.now())
+        return lookup_queryset(digest, timezone.now()).first()
+    return compiled.fetch(digest, timezone.now())
 
 
-def compiled_lookup(db_alias: str, count: int = 1) -> CompiledLookup | None:
+def compiled_lookup(db_alias: str) -> CompiledLookup | None:
     """Return the compiled lookup in use for ``db_alias`` (None: the ORM is), for tests and checks."""
-    return _compiled.get((db_alias, connections[db_alias].vendor, count))
+    return _compiled.get((db_alias, connections[db_alias].vendor))

@@ -39,19 +39,19 @@ def lookup(credential: Credential | None) -> tuple[Token, AbstractBaseUser] | No
         token = _load(credential)
         return None if token is None else (token, effective_user(token) is not token.user)
 
-    return _found(credential, token_cache.resolve(credential.digests(), load, _usable_for(credential)))
+    return _found(credential, token_cache.resolve(credential.digest(), load, _usable_for(credential)))
 
 
 def was_issued(credential: Credential) -> bool:
     """Return whether a token of ours ever had this credential, valid or not (one query)."""
-    return credential.raw is not None and Token.objects.filter(key__in=credential.digests()).exists()
+    return credential.raw is not None and Token.objects.filter(key=credential.digest()).exists()
 
 
 def lookup_in_memory(credential: Credential) -> tuple[Token, AbstractBaseUser] | None:
     """Return what ``lookup`` would from this process's cache layer, or None; never does I/O."""
     if credential.raw is None:
         return None
-    return _found(credential, token_cache.resolve_in_memory(credential.digests(), _usable_for(credential)))
+    return _found(credential, token_cache.resolve_in_memory(credential.digest(), _usable_for(credential)))
 
 
 def _usable_for(credential: Credential) -> Callable[[Token], bool]:
@@ -72,7 +72,7 @@ def _found(
 
 
 def _load(credential: Credential) -> Token | None:
-    token = token_lookup.fetch(credential.digests())
+    token = token_lookup.fetch(credential.digest())
     if token is None or not rules.token_accepts(token, credential.source):
         return None
     return token if _session_hash_accepted(token) else None

@@ -38,7 +38,7 @@ class TokenClientMixin:
     def logout(self) -> None:
         morsel = self.cookies.get(settings.COOKIE_NAME)
         if morsel is not None and keys.is_well_formed(morsel.value):
-            for token in Token.objects.filter(key__in=keys.lookup_digests(morsel.value), is_active=True):
+            for token in Token.objects.filter(key=keys.digest(morsel.value), is_active=True):
                 services.revoke(token, reason=RevokeReason.LOGOUT)
         self.cookies = SimpleCookie()
 

@@ -171,7 +171,7 @@ def test_local_layer__serves_only_while_its_subscription_answers(warm, cached, c
     try:
         silent = wait_for(lambda: not layer.is_live(time.monotonic()), 3)
         assert silent <= local_cache.HEARTBEAT_SECONDS + 2 * local_cache.PING_SECONDS
-        assert layer.get([token.key]) is None
+        assert layer.get(token.key) is None
         assert status(client, raw) == 200  # from the database
     finally:
         cached.resume()

@@ -214,7 +214,7 @@ def test_local_cache__a_writing_process_publishes_without_starting_a_layer(warm,
 
 def test_local_cache__serves_nothing_until_subscribed(warm, layer, client, monkeypatch):
     layer.ready = False
-    assert layer.get([warm[0].key]) is None
+    assert layer.get(warm[0].key) is None
     shared = caches["tokens"]
     calls = []
     original = shared.get_many

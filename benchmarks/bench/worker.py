@@ -185,7 +185,7 @@ def breakdown(credential: dict, iterations: int = 5000) -> dict:
     factory = RequestFactory(headers={"Authorization": credential["header"]})
     request = factory.get("/ping/")
     found = credentials.get_credential(request)
-    found.digests()
+    found.digest()
     if resolver.lookup(found) is None:
         raise SystemExit("the token does not resolve")
 
@@ -197,7 +197,7 @@ def breakdown(credential: dict, iterations: int = 5000) -> dict:
     requests = [factory.get("/ping/") for _ in range(iterations)]
     spare, bare = iter(requests * 3), iter(requests * 3)
     return {
-        "credential": per_call(lambda: credentials.get_credential(request).digests(), iterations),
+        "credential": per_call(lambda: credentials.get_credential(request).digest(), iterations),
         "lookup": per_call(lambda: resolver.lookup(found), iterations),
         # Less what the view costs without the middleware (making the response).
         "middleware": per_call(lambda: middleware(next(spare)), iterations)
@@ -219,7 +219,7 @@ def lookup_cost(credential: dict, iterations: int) -> dict:
     for _ in range(iterations):
         resolver.lookup(found)
     per_lookup = (time.perf_counter() - start) / iterations
-    queryset = lookup.lookup_queryset(found.digests(), timezone.now())
+    queryset = lookup.lookup_queryset(found.digest(), timezone.now())
     plan = queryset.explain(analyze=True)
     return {"lookup_ms": per_lookup * 1000, "plan": plan}
 
