@@ -34,6 +34,6 @@ class AuthTokenConfig(AppConfig):
 
         if isinstance(apps.get_app_config("admin"), AdminConfig):
             admin.autodiscover()
-        from auth_token.admin import patch_user_admin
+        from auth_token.admin_takeover import patch_user_admin
 
         patch_user_admin(admin.site)

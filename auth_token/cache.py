@@ -34,12 +34,12 @@ from django.utils import timezone
 
 from auth_token import journal, local_cache
 from auth_token.conf import settings
+from auth_token.lookup import from_plain_values, plain_values, stored_fields
+from auth_token.models import Token, UserTokenTakeover
 
 if TYPE_CHECKING:
     from django.core.cache.backends.base import BaseCache
-    from django.db.models import Model
 
-    from auth_token.models import Token
 
 logger = logging.getLogger(__name__)
 PAUSE_AFTER_ERROR = 5.0  # seconds without the cache after it failed
@@ -180,67 +180,38 @@ def _store(cache: BaseCache, result: tuple[Token, bool], generation: str | None)
         _failed("write")
 
 
-@lru_cache(maxsize=16)
-def _stored_fields(model: type[Model]) -> tuple[str, ...]:
-    """The attribute names an entry keeps for ``model``: its concrete fields but a password."""
-    return tuple(field.attname for field in model._meta.concrete_fields if field.attname != "password")
-
-
 @lru_cache(maxsize=1)
-def _layout() -> tuple[str, tuple[tuple[str, ...], ...]]:
-    """The entry layout: its fingerprint (stored in each entry) and each model's field names."""
-    from auth_token.models import Token, UserTokenTakeover
-
+def _layout() -> str:
+    """The fingerprint of the entry layout (stored in each entry): each model's field names."""
     user_model = Token._meta.get_field("user").related_model
-    layout = tuple(_stored_fields(model) for model in (Token, user_model, UserTokenTakeover))
-    return hashlib.sha256(repr(layout).encode()).hexdigest()[:16], layout
-
-
-def _values(instance: Model | None) -> tuple[Any, ...] | None:
-    if instance is None:
-        return None
-    return tuple(getattr(instance, name) for name in _stored_fields(type(instance)))
+    layout = tuple(stored_fields(model) for model in (Token, user_model, UserTokenTakeover))
+    return hashlib.sha256(repr(layout).encode()).hexdigest()[:16]
 
 
 def pack(token: Token, acting_as_target: bool, generation: str) -> dict[str, Any]:
     """The entry of ``token``: plain values only (no instance, no password hash)."""
-    takeover = token.active_takeover
+    token_values, user_values, takeover_values, target_values = plain_values(token)
     return {
-        "layout": _layout()[0],
+        "layout": _layout(),
         "generation": generation,
         "acting_as_target": acting_as_target,
         "db": token._state.db,
-        "token": _values(token),
-        "user": _values(token.user),
-        "takeover": _values(takeover),
-        "target": _values(takeover.user) if takeover is not None else None,
+        "token": token_values,
+        "user": user_values,
+        "takeover": takeover_values,
+        "target": target_values,
     }
 
 
 def unpack(entry: Any, generation: str | None) -> tuple[Token, bool] | None:
     """Rebuild ``(token, acting_as_target)`` from an entry of this format and ``generation``;
     None for anything else (stale, another format or layout, not an entry at all)."""
-    from auth_token.lookup import assemble
-    from auth_token.models import Token, UserTokenTakeover
-
     if not isinstance(entry, dict) or entry.get("generation") != generation or generation is None:
         return None
-    fingerprint, (token_fields, user_fields, takeover_fields) = _layout()
-    if entry.get("layout") != fingerprint:
+    if entry.get("layout") != _layout():
         return None
-    user_model = Token._meta.get_field("user").related_model
-    db = entry["db"]
-
-    def rebuilt(model: type[Model], fields: tuple[str, ...], values: tuple[Any, ...] | None) -> Any:
-        return None if values is None else model.from_db(db, fields, values)
-
-    token = assemble(
-        Token.from_db(db, token_fields, entry["token"]),
-        user_model.from_db(db, user_fields, entry["user"]),
-        rebuilt(UserTokenTakeover, takeover_fields, entry["takeover"]),
-        rebuilt(user_model, user_fields, entry["target"]),
-    )
-    return token, entry["acting_as_target"]
+    values = (entry["token"], entry["user"], entry["takeover"], entry["target"])
+    return from_plain_values(entry["db"], values), entry["acting_as_target"]
 
 
 def _seconds_until(moment: datetime) -> int:

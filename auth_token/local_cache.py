@@ -33,14 +33,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.cache import caches
 from django.core.signals import setting_changed
-from django.db.models.base import ModelState
 from django.dispatch import receiver
 
 from auth_token.conf import settings
+from auth_token.lookup import PlainValues, from_plain_values, plain_values
 
 if TYPE_CHECKING:
     from django.core.cache.backends.base import BaseCache
-    from django.db.models import Model
 
     from auth_token.models import Token
 
@@ -238,58 +237,45 @@ class LocalCache:
 
 
 _MUTABLE = frozenset({dict, list, set, bytearray})
-_NOT_COPIED = ("_state", "password")  # the password stays deferred: Django loads it again on access
 
 
 class Template:
-    """What a model instance and the related instances it has loaded hold, less password hashes.
+    """A looked-up token as plain values (``lookup.plain_values``): ``build()`` makes an independent
+    copy through ``Model.from_db``. Which values need a deep copy (e.g. a JSONField of a custom
+    user model) is worked out once, here, not per copy."""
 
-    ``build()`` makes an independent copy, cheaper than ``copy.deepcopy``: which values need a
-    deep copy (e.g. a JSONField of a custom user model) is worked out once, here, not per copy.
-    """
+    __slots__ = ("db", "mutable", "values")
 
-    __slots__ = ("adding", "db", "fields", "model", "mutable", "related")
-
-    @classmethod
-    def of(cls, instance: Model) -> Template:
-        return cls._of(instance, {})
-
-    @classmethod
-    def _of(cls, instance: Model, templates: dict[int, Template]) -> Template:
-        template = templates[id(instance)] = cls()  # related caches can point back (one-to-one)
-        fields = {name: value for name, value in instance.__dict__.items() if name not in _NOT_COPIED}
-        template.mutable = tuple(name for name, value in fields.items() if type(value) in _MUTABLE)
-        for name in template.mutable:
-            fields[name] = copy.deepcopy(fields[name])
-        template.model, template.fields = type(instance), fields
-        template.db, template.adding = instance._state.db, instance._state.adding
-        related = instance._state.__dict__.get("fields_cache") or {}
-        template.related = tuple(
-            (name, None if value is None else templates.get(id(value)) or cls._of(value, templates))
-            for name, value in related.items()
+    def __init__(self, token: Token) -> None:
+        self.db = token._state.db
+        parts = [None if part is None else list(part) for part in plain_values(token)]
+        self.mutable = tuple(
+            (index, position)
+            for index, part in enumerate(parts)
+            for position, value in enumerate(part or ())
+            if type(value) in _MUTABLE
         )
-        return template
+        self.values = self._copied(parts) if self.mutable else tuple(map(_as_tuple, parts))
 
-    def build(self) -> Any:
-        """Return a new instance, with new related instances: nothing shared with other copies."""
-        return self._build({})
+    @classmethod
+    def of(cls, token: Token) -> Template:
+        return cls(token)
 
-    def _build(self, built: dict[int, Any]) -> Any:
-        model = self.model
-        instance = built[id(self)] = model.__new__(model)
-        fields = instance.__dict__
-        fields.update(self.fields)
-        for name in self.mutable:
-            fields[name] = copy.deepcopy(fields[name])
-        state = fields["_state"] = ModelState()
-        state.db, state.adding = self.db, self.adding
-        if self.related:
-            related = state.fields_cache = {}
-            for name, template in self.related:
-                related[name] = (
-                    None if template is None else built.get(id(template)) or template._build(built)
-                )
-        return instance
+    def build(self) -> Token:
+        """Return a new token with new related instances: nothing shared with other copies."""
+        values = self.values
+        if self.mutable:
+            values = self._copied([None if part is None else list(part) for part in values])
+        return from_plain_values(self.db, values)
+
+    def _copied(self, parts: list[list[Any] | None]) -> PlainValues:
+        for index, position in self.mutable:
+            parts[index][position] = copy.deepcopy(parts[index][position])
+        return tuple(map(_as_tuple, parts))
+
+
+def _as_tuple(part: list[Any] | None) -> tuple[Any, ...] | None:
+    return None if part is None else tuple(part)
 
 
 _layer: LocalCache | None = None

@@ -10,9 +10,11 @@ off (a test asserts it is the path in use, on every CI stack).
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections, router
+from django.db.models import DEFERRED
 from django.utils import timezone
 
 from auth_token.conf import settings
@@ -131,6 +133,62 @@ def assemble(token: Token, user: Model, takeover: UserTokenTakeover | None, targ
         takeover.user = target
     token.active_takeover = takeover
     return token
+
+
+# What the caches keep of a looked-up token: plain values, never an instance or a password hash.
+PlainValues = tuple[tuple[Any, ...] | None, ...]
+
+
+@lru_cache(maxsize=16)
+def stored_fields(model: type[Model]) -> tuple[str, ...]:
+    """The attribute names the caches keep of ``model``: its concrete fields but a password (left
+    deferred: Django loads it again if it is ever read)."""
+    return tuple(field.attname for field in model._meta.concrete_fields if field.attname != "password")
+
+
+def _values(instance: Model | None) -> tuple[Any, ...] | None:
+    if instance is None:
+        return None
+    return tuple(getattr(instance, name) for name in stored_fields(type(instance)))
+
+
+def plain_values(token: Token) -> PlainValues:
+    """The field values of ``token``, its user, its takeover and that takeover's user."""
+    takeover = token.active_takeover
+    target = takeover.user if takeover is not None else None
+    return _values(token), _values(token.user), _values(takeover), _values(target)
+
+
+@lru_cache(maxsize=16)
+def _left_out(model: type[Model]) -> int | None:
+    """Where ``stored_fields`` leaves a field out of ``model``'s concrete fields (the password)."""
+    names = [field.attname for field in model._meta.concrete_fields]
+    return names.index("password") if "password" in names else None
+
+
+def from_plain_values(db_alias: str, values: PlainValues) -> Token:
+    """Rebuild what ``plain_values`` took apart, through ``Model.from_db`` as a ``QuerySet`` does.
+
+    A field left out is passed as ``DEFERRED``, as Django's docs for ``from_db`` do, which spares
+    ``from_db`` working out which fields are missing on every call.
+    """
+    token, user, takeover, target = values
+    user_model = Token._meta.get_field("user").related_model
+
+    def rebuilt(model: type[Model], fields: tuple[Any, ...] | None) -> Any:
+        if fields is None:
+            return None
+        position = _left_out(model)
+        if position is not None:
+            fields = (*fields[:position], DEFERRED, *fields[position:])
+        return model.from_db(db_alias, stored_fields(model), fields)
+
+    return assemble(
+        rebuilt(Token, token),
+        rebuilt(user_model, user),
+        rebuilt(UserTokenTakeover, takeover),
+        rebuilt(user_model, target),
+    )
 
 
 _compiled: dict[tuple[str, str], CompiledLookup | None] = {}

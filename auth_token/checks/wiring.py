@@ -140,7 +140,7 @@ def check_user_admin(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
         return []
     from django.contrib import admin
 
-    from auth_token.admin import TakeoverUserAdminMixin
+    from auth_token.admin_takeover import TakeoverUserAdminMixin
 
     user_model = get_user_model()
     if admin.site.is_registered(user_model) and isinstance(

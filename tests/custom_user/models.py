@@ -15,6 +15,7 @@ class EmailUser(AbstractBaseUser):
 
     email = models.EmailField(unique=True)
     is_active = models.BooleanField(default=True)
+    preferences = models.JSONField(default=dict, blank=True)  # a mutable value the caches must copy
 
     objects = EmailUserManager()
 
