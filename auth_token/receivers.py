@@ -11,7 +11,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from auth_token import cache as token_cache
-from auth_token import resolver, services, throttling
+from auth_token import resolver, rules, services, throttling
 from auth_token.conf import settings
 from auth_token.contrib.rest_framework import legacy
 from auth_token.credentials import (
@@ -92,7 +92,7 @@ def token_deleted(sender: type, instance: Token, **kwargs: Any) -> None:
     """
     if instance.active_takeover_id is not None:
         end_takeover(instance, TakeoverEndReason.TOKEN_REVOKED)
-    if instance.is_active and not instance.is_expired:
+    if rules.token_is_live(instance):
         token_cache.invalidate_tokens([instance.key], owners=[instance.user_id])
 
 

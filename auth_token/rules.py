@@ -43,6 +43,12 @@ class HashMatch(enum.Enum):
     NONE = "none"  # another password (or garbage): what it stood for has ended
 
 
+def session_hash_of(user: AbstractBaseUser) -> str:
+    """What a new token, device key or takeover stores of ``user``'s session auth hash (nothing
+    for a user model without one)."""
+    return user.get_session_auth_hash() if hasattr(user, "get_session_auth_hash") else ""
+
+
 def session_hash_match(stored: str, user: AbstractBaseUser) -> HashMatch:
     """Whether ``stored`` is still ``user``'s session auth hash, as Django's ``get_user()`` decides.
 

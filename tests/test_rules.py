@@ -50,7 +50,13 @@ def test_session_hash__user_model_without_hashes():
     class Minimal:
         pass
 
+    assert rules.session_hash_of(Minimal()) == ""
     assert rules.session_hash_match("", Minimal()) is HashMatch.CURRENT
+
+
+def test_session_hash_of__what_new_credentials_store(alice):
+    assert rules.session_hash_of(alice) == alice.get_session_auth_hash()
+    assert rules.session_hash_match(rules.session_hash_of(alice), alice) is HashMatch.CURRENT
 
 
 # Token validity

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from auth_token import keys, signals
+from auth_token import keys, rules, signals
 from auth_token.backends import DEVICE_BACKEND, device_login_enabled, normalize_device_uuid
 from auth_token.exceptions import (
     DeviceKeyAlreadyExists,
@@ -54,7 +54,7 @@ def register_device(
     raw = keys.generate(keys.device_prefix())
     fields = {
         "login_token": keys.digest(raw),
-        "session_auth_hash": user.get_session_auth_hash(),
+        "session_auth_hash": rules.session_hash_of(user),
         "user_agent": clean_user_agent(request, user_agent),
         "is_active": True,
         "created_at": timezone.now(),

@@ -14,7 +14,7 @@ from django.middleware.csrf import rotate_token
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from auth_token import keys, signals
+from auth_token import keys, rules, signals
 from auth_token import state as request_state
 from auth_token.client_ip import client_ip
 from auth_token.conf import settings
@@ -94,7 +94,7 @@ def _new_token(request: HttpRequest | None, user: AbstractBaseUser, **fields: An
         expires_at=expiry(now, now, fields["expiration"]),
         ip=client_ip(request),
         user_agent=clean_user_agent(request),
-        session_auth_hash=user.get_session_auth_hash() if hasattr(user, "get_session_auth_hash") else "",
+        session_auth_hash=rules.session_hash_of(user),
         **fields,
     )
     return token, raw
@@ -282,7 +282,7 @@ def import_legacy_tokens(pairs: Iterable[tuple[str, AbstractBaseUser]], *, backe
             last_access=now,
             expires_at=expiry(now, now, expiration=False),
             allowed_cookie=False,
-            session_auth_hash=user.get_session_auth_hash(),
+            session_auth_hash=rules.session_hash_of(user),
         )
         for digest, user in digests.items()
         if digest not in existing
