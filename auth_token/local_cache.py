@@ -20,7 +20,6 @@ Messages only ever remove entries: whoever can publish on the channel can empty 
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import os
@@ -36,7 +35,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from auth_token.conf import settings
-from auth_token.lookup import PlainValues, from_plain_values, plain_values
+from auth_token.lookup import Template
 
 if TYPE_CHECKING:
     from django.core.cache.backends.base import BaseCache
@@ -234,48 +233,6 @@ class LocalCache:
                 self._set_ready(True)
             elif message["type"] == "message":
                 self._apply(message["data"])
-
-
-_MUTABLE = frozenset({dict, list, set, bytearray})
-
-
-class Template:
-    """A looked-up token as plain values (``lookup.plain_values``): ``build()`` makes an independent
-    copy through ``Model.from_db``. Which values need a deep copy (e.g. a JSONField of a custom
-    user model) is worked out once, here, not per copy."""
-
-    __slots__ = ("db", "mutable", "values")
-
-    def __init__(self, token: Token) -> None:
-        self.db = token._state.db
-        parts = [None if part is None else list(part) for part in plain_values(token)]
-        self.mutable = tuple(
-            (index, position)
-            for index, part in enumerate(parts)
-            for position, value in enumerate(part or ())
-            if type(value) in _MUTABLE
-        )
-        self.values = self._copied(parts) if self.mutable else tuple(map(_as_tuple, parts))
-
-    @classmethod
-    def of(cls, token: Token) -> Template:
-        return cls(token)
-
-    def build(self) -> Token:
-        """Return a new token with new related instances: nothing shared with other copies."""
-        values = self.values
-        if self.mutable:
-            values = self._copied([None if part is None else list(part) for part in values])
-        return from_plain_values(self.db, values)
-
-    def _copied(self, parts: list[list[Any] | None]) -> PlainValues:
-        for index, position in self.mutable:
-            parts[index][position] = copy.deepcopy(parts[index][position])
-        return tuple(map(_as_tuple, parts))
-
-
-def _as_tuple(part: list[Any] | None) -> tuple[Any, ...] | None:
-    return None if part is None else tuple(part)
 
 
 _layer: LocalCache | None = None

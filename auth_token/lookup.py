@@ -9,6 +9,7 @@ off (a test asserts it is the path in use, on every CI stack).
 
 from __future__ import annotations
 
+import copy
 import logging
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -219,3 +220,45 @@ def fetch(digest: str) -> Token | None:
 def compiled_lookup(db_alias: str) -> CompiledLookup | None:
     """Return the compiled lookup in use for ``db_alias`` (None: the ORM is), for tests and checks."""
     return _compiled.get((db_alias, connections[db_alias].vendor))
+
+
+_MUTABLE = frozenset({dict, list, set, bytearray})
+
+
+class Template:
+    """A looked-up token as plain values, for the local cache: ``build()`` makes an independent
+    copy through ``Model.from_db``. Which values need a deep copy (e.g. a JSONField of a custom
+    user model) is worked out once, here, not per copy."""
+
+    __slots__ = ("db", "mutable", "values")
+
+    def __init__(self, token: Token) -> None:
+        self.db = token._state.db
+        parts = [None if part is None else list(part) for part in plain_values(token)]
+        self.mutable = tuple(
+            (index, position)
+            for index, part in enumerate(parts)
+            for position, value in enumerate(part or ())
+            if type(value) in _MUTABLE
+        )
+        self.values = self._copied(parts) if self.mutable else tuple(map(_as_tuple, parts))
+
+    @classmethod
+    def of(cls, token: Token) -> Template:
+        return cls(token)
+
+    def build(self) -> Token:
+        """Return a new token with new related instances: nothing shared with other copies."""
+        values = self.values
+        if self.mutable:
+            values = self._copied([None if part is None else list(part) for part in values])
+        return from_plain_values(self.db, values)
+
+    def _copied(self, parts: list[list[Any] | None]) -> PlainValues:
+        for index, position in self.mutable:
+            parts[index][position] = copy.deepcopy(parts[index][position])
+        return tuple(map(_as_tuple, parts))
+
+
+def _as_tuple(part: list[Any] | None) -> tuple[Any, ...] | None:
+    return None if part is None else tuple(part)

@@ -384,15 +384,20 @@ def test_token_admin__delete_revokes_first(root_client, alice, bob, revocations)
     assert (takeover.is_active, takeover.end_reason) == (False, "token_revoked")
 
 
-def test_token_admin__delete_action_revokes_first(root_client, alice, revocations):
+def test_token_admin__delete_action_revokes_first(root_client, alice, revocations, monkeypatch):
     first, _ = issue_token(alice)
     second, _ = issue_token(alice)
+    invalidated = []
+    monkeypatch.setattr(
+        "auth_token.cache.invalidate_tokens", lambda keys, **kw: invalidated.append(sorted(keys))
+    )
     response = root_client.post(
         TOKENS, {"action": "delete_selected", "_selected_action": [first.pk, second.pk], "post": "yes"}
     )
     assert response.status_code == 302
     assert not Token.objects.filter(pk__in=[first.pk, second.pk]).exists()
     assert sorted(revocations) == sorted([(first.pk, "deleted"), (second.pk, "deleted")])
+    assert invalidated == [sorted([first.key, second.key])]  # once for the selection
 
 
 def test_device_admin__deactivate_action(root_client, alice, bob, revocations):

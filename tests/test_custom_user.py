@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.db import connection
 
 from auth_token import cache as token_cache
-from auth_token import keys, local_cache, lookup, services
+from auth_token import keys, lookup, services
 from auth_token.models import Token
 from auth_token.test import Client
 from tests.test_lookup import assert_same_as_orm
@@ -101,7 +101,7 @@ def test_custom_user__local_cache_copies_do_not_share_mutable_values(carol):
     carol.save(update_fields=["preferences"])
     _, raw = services.login(None, carol, backend=BACKEND)
     found = lookup.fetch(keys.digest(raw))
-    template = local_cache.Template.of(found)
+    template = lookup.Template.of(found)
     found.user.preferences["theme"] = "changed at the source"
     handed_out = template.build()
     handed_out.user.preferences["theme"] = "changed by a request"

@@ -16,7 +16,7 @@ from django.core.cache import caches
 from django.utils import timezone
 
 from auth_token import cache as token_cache
-from auth_token import checks, local_cache, services
+from auth_token import checks, local_cache, lookup, services
 from auth_token.models import Token
 from tests.conftest import REDIS_URL, require_redis
 from tests.factories import UserFactory, issue_token, start_takeover
@@ -273,7 +273,7 @@ def test_local_cache__async_view_needs_no_thread(warm, monkeypatch, django_asser
 
 def test_local_cache__copies_are_independent(alice_token):
     token = Token.objects.select_related("user").get(pk=alice_token[0].pk)
-    template = local_cache.Template.of(token)
+    template = lookup.Template.of(token)
     token.user.first_name = "changed at the source"
     handed_out = template.build()
     handed_out.user.first_name = "changed by a request"
