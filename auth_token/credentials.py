@@ -6,6 +6,7 @@ not well formed gives a ``Credential`` whose ``raw`` is None, so no query is eve
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings as django_settings
@@ -53,6 +54,21 @@ def get_credential(request: HttpRequest) -> Credential | None:
     if _test_client_sessions:  # empty outside tests
         return test_client_credential(request.COOKIES.get(django_settings.SESSION_COOKIE_NAME))
     return None
+
+
+def foreign_scheme(request: HttpRequest) -> str | None:
+    """Return the scheme of an ``Authorization`` header that is not ours (``Token``, ``Basic``),
+    for telling a client which one is expected; None for ours, none, or one not fit to repeat."""
+    if not settings.HEADER:
+        return None
+    scheme, _, _ = _split_scheme(request.META.get(meta_key(settings.HEADER_NAME), ""))
+    if not _SCHEME.fullmatch(scheme):
+        return None
+    ours = {settings.HEADER_TOKEN_TYPE, *settings.LEGACY_HEADER_TOKEN_TYPES}
+    return None if scheme.lower() in {str(name).lower() for name in ours} else scheme
+
+
+_SCHEME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,32}")  # an RFC 9110 token, short
 
 
 # Django's test client logs in by calling login() on a bare HttpRequest, then sends only its

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 from rest_framework import serializers
 
+from auth_token import keys
 from auth_token.models import DEVICE_UUID_LENGTH, DeviceKey, Token
 
 INVALID_LOGIN = _("Unable to log in with these credentials.")
@@ -125,6 +126,47 @@ class IssuedTokenSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(read_only=True)
     id = serializers.UUIDField(read_only=True, help_text=_("The token's public id."))
     user = TokenUserSerializer(read_only=True)
+
+
+class CurrentTokenSerializer(serializers.ModelSerializer):
+    """The request's own token, for ``me/``. Never the key."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    kind = serializers.SerializerMethodField(
+        help_text=_("session, device (minted by a device login) or import.")
+    )
+    long_lived = serializers.SerializerMethodField(help_text=_('Issued with "remember me" (MAX_TOKEN_AGE).'))
+    source = serializers.CharField(
+        read_only=True, help_text=_("Where this request carried it: header or cookie.")
+    )
+
+    class Meta:
+        model = Token
+        fields = ("id", "name", "kind", "long_lived", "source", "created_at", "expires_at")
+        read_only_fields = fields
+
+    def get_kind(self, token: Token) -> str:
+        if keys.is_legacy_digest(token.key):
+            return "import"
+        return "device" if token.device_id is not None else "session"
+
+    def get_long_lived(self, token: Token) -> bool:
+        return not token.expiration
+
+
+class TakeoverSummarySerializer(serializers.Serializer):
+    """Who is acting, during a takeover: the token's owner."""
+
+    actor = TokenUserSerializer(read_only=True)
+    started_at = serializers.DateTimeField(read_only=True)
+
+
+class MeSerializer(serializers.Serializer):
+    """``me/``: the user the request acts as, its token, and the takeover if one holds."""
+
+    user = TokenUserSerializer(read_only=True)
+    token = CurrentTokenSerializer(read_only=True)
+    takeover = TakeoverSummarySerializer(read_only=True, allow_null=True)
 
 
 class RenewalSerializer(serializers.ModelSerializer):

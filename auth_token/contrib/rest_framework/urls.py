@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("logout-all/", views.LogoutAllView.as_view(), name="logout_all"),
     path("renew/", views.RenewView.as_view(), name="renew"),
+    path("me/", views.MeView.as_view(), name="me"),
     path("sessions/", views.SessionListView.as_view(), name="sessions"),
     path("sessions/<str:session_id>/", views.SessionDetailView.as_view(), name="session"),
     path("devices/", views.DeviceListView.as_view(), name="devices"),

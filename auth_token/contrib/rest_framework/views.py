@@ -13,15 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotAuthenticated, NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from auth_token import services
+from auth_token.conf import settings as app_settings
 from auth_token.contrib.rest_framework import serializers
 from auth_token.contrib.rest_framework.authentication import TokenAuthentication
 from auth_token.contrib.rest_framework.exceptions import RequestBodyTooLarge, to_api_exception
@@ -35,6 +37,7 @@ from auth_token.contrib.rest_framework.openapi import (
 )
 from auth_token.contrib.rest_framework.parsers import SafeJSONParser
 from auth_token.contrib.rest_framework.throttling import LoginRateThrottle
+from auth_token.credentials import foreign_scheme
 from auth_token.exceptions import InvalidDeviceCredentials
 from auth_token.models import DeviceKey, Token
 
@@ -96,6 +99,25 @@ class AuthenticatedAPIView(TokenAPIView):
     authentication_classes = (TokenAuthentication,)
     permission_classes = (IsAuthenticated,)
     throttle_classes = ()
+
+    def permission_denied(
+        self, request: Request, message: str | None = None, code: str | None = None
+    ) -> None:
+        # A client sending another scheme (``Token``, from DRF's authtoken) learns which one we expect.
+        scheme = foreign_scheme(request._request) if request.successful_authenticator is None else None
+        if scheme is not None:
+            raise NotAuthenticated(
+                _(
+                    "Authentication credentials were not provided: this API expects the %(ours)s scheme "
+                    '("%(header)s: %(ours)s <token>"), not %(theirs)s.'
+                )
+                % {
+                    "header": app_settings.HEADER_NAME,
+                    "ours": app_settings.HEADER_TOKEN_TYPE,
+                    "theirs": scheme,
+                }
+            )
+        super().permission_denied(request, message=message, code=code)
 
 
 class IssueTokenMixin:
@@ -221,6 +243,25 @@ class RenewView(AuthenticatedAPIView):
     def post(self, request: Request) -> Response:
         token = services.renew(request._request)
         return Response(self.renewal_serializer_class(token, context=self.get_serializer_context()).data)
+
+
+class MeView(AuthenticatedAPIView):
+    """The user the request acts as, its token, and the takeover when one holds (no query)."""
+
+    me_serializer_class = serializers.MeSerializer
+
+    @extend_schema(tags=TAGS, responses={200: serializers.MeSerializer, **errors(401)})
+    def get(self, request: Request) -> Response:
+        token = request.auth
+        takeover = token.active_takeover if request.user is not token.user else None
+        data = {
+            "user": request.user,
+            "token": token,
+            "takeover": None
+            if takeover is None
+            else {"actor": token.user, "started_at": takeover.created_at},
+        }
+        return Response(self.me_serializer_class(data, context=self.get_serializer_context()).data)
 
 
 class SessionListView(AuthenticatedAPIView):
