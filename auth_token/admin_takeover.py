@@ -14,22 +14,29 @@ Import the mixin from ``auth_token.admin``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
-from django.shortcuts import resolve_url
+from django.middleware.csrf import get_token
 from django.template.loader import select_template
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
 
 from auth_token import rules, services
 from auth_token.conf import settings as app_settings
 from auth_token.exceptions import TakeoverNotAllowed
+from auth_token.landing import takeover_landing_url
 from auth_token.models import Token
 
 if TYPE_CHECKING:
@@ -51,8 +58,28 @@ class TakeoverUserAdminMixin:
                 self.admin_site.admin_view(self.takeover_view),
                 name=f"{opts.app_label}_{opts.model_name}_takeover",
             ),
+            # Not behind admin_view: during a takeover the request acts as the user taken over,
+            # who may have no admin access, and must still find the way back.
+            path(
+                "takeover/release/",
+                csrf_protect(never_cache(self.release_view)),
+                name=f"{opts.app_label}_{opts.model_name}_release",
+            ),
             *super().get_urls(),
         ]
+
+    def release_view(self, request: HttpRequest) -> HttpResponse:
+        """POST: end the request's takeover and go back to ``next`` (the page the banner was on)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if services.release_takeover(request):
+            messages.success(request, gettext("You are yourself again."), fail_silently=True)
+        redirect_to = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            redirect_to, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            redirect_to = reverse(f"{self.admin_site.name}:index", current_app=self.admin_site.name)
+        return HttpResponseRedirect(redirect_to)
 
     def has_takeover_permission(self, request: HttpRequest) -> bool:
         """Return whether to offer the action; ``rules.takeover_refusal`` still decides for each target."""
@@ -104,7 +131,7 @@ class TakeoverUserAdminMixin:
         if not url_has_allowed_host_and_scheme(
             redirect_to, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         ):
-            redirect_to = resolve_url(app_settings.TAKEOVER_REDIRECT_URL)
+            redirect_to = takeover_landing_url()
         return HttpResponseRedirect(redirect_to)
 
     def render_change_form(
@@ -165,3 +192,79 @@ def patch_user_admin(site: admin.AdminSite | None = None) -> None:
     cls = type(model_admin)
     site.unregister(user_model)
     site.register(user_model, type(f"Takeover{cls.__name__}", (TakeoverUserAdminMixin, cls), {}))
+
+
+class TakeoverBanner(SafeString):
+    """The takeover banner, as the first of the admin's messages: the admin renders its messages
+    on every page, its login page included, whatever a project's ``base_site.html`` says."""
+
+    tags = "warning"
+    level = messages.WARNING
+
+
+class _AfterBanner:
+    """The request's own messages, after the banner."""
+
+    def __init__(self, banner: TakeoverBanner, stored: Iterable[Any]) -> None:
+        self.banner, self.stored = banner, stored
+
+    def __iter__(self) -> Iterator[Any]:
+        yield self.banner
+        yield from self.stored
+
+    def __len__(self) -> int:
+        return 1 + len(self.stored)
+
+
+def takeover_banner(request: HttpRequest, site: admin.AdminSite) -> TakeoverBanner | None:
+    """The banner for a request that acts as another user: who, and a Release button that POSTs
+    back to this page. None for any other request."""
+    token = getattr(request, "token", None)
+    user = getattr(request, "user", None)
+    if not isinstance(token, Token) or token.active_takeover_id is None or user is None:
+        return None
+    if getattr(user, "pk", None) == token.user_id:  # the takeover no longer holds
+        return None
+    release = _release_url(site)
+    if release is None:
+        return None
+    return TakeoverBanner(
+        format_html(
+            '<form method="post" action="{}" class="auth-token-takeover">'
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+            '<input type="hidden" name="next" value="{}">{} <button type="submit">{}</button></form>',
+            release,
+            get_token(request),
+            request.get_full_path(),
+            gettext("You are acting as %(user)s.") % {"user": user},
+            gettext("Release"),
+        )
+    )
+
+
+def _release_url(site: admin.AdminSite) -> str | None:
+    """``auth_token:release``, else the user admin's own (a project without ``auth_token.urls``)."""
+    opts = get_user_model()._meta
+    for name in ("auth_token:release", f"{site.name}:{opts.app_label}_{opts.model_name}_release"):
+        try:
+            return reverse(name, current_app=site.name)
+        except NoReverseMatch:
+            continue
+    return None
+
+
+def show_takeover_banner(site: admin.AdminSite) -> None:
+    """Show the banner on every page of ``site`` during a takeover, through its ``each_context``."""
+    each_context = site.each_context
+    if getattr(each_context, "shows_takeover_banner", False):
+        return
+
+    def each_context_with_banner(request: HttpRequest) -> dict[str, Any]:
+        context = each_context(request)
+        banner = takeover_banner(request, site)
+        if banner is not None:
+            context["messages"] = _AfterBanner(banner, get_messages(request))
+        return context
+
+    each_context_with_banner.shows_takeover_banner = True
+    site.each_context = each_context_with_banner

@@ -10,7 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import RedirectURLMixin
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, resolve_url
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
@@ -20,9 +20,9 @@ from django.views import View
 from django.views.generic import ListView
 
 from auth_token import services, throttling
-from auth_token.conf import settings as app_settings
 from auth_token.decorators import token_required
 from auth_token.forms import TokenAuthenticationForm
+from auth_token.landing import takeover_landing_url
 from auth_token.models import DeviceKey, Token
 from auth_token.services._request import refuse_during_takeover
 
@@ -64,9 +64,16 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    """POST only, as Django's; ends the token and deletes the cookie."""
+    """A POST ends the token and deletes the cookie. A GET (a link, a typed address) changes
+    nothing: it asks to confirm with a button that POSTs, where Django's view answers 405."""
 
     template_name = "auth_token/logged_out.html"
+    confirm_template_name = "auth_token/logout_confirm.html"
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request, *args, **kwargs):
+        context = self.get_context_data(**kwargs)
+        return self.response_class(request, self.confirm_template_name, context)
 
     def post(self, request, *args, **kwargs):
         services.logout(request)
@@ -155,4 +162,4 @@ class ReleaseTakeoverView(RedirectURLMixin, View):
         return HttpResponseRedirect(self.get_success_url())
 
     def get_default_redirect_url(self):
-        return resolve_url(app_settings.TAKEOVER_REDIRECT_URL)
+        return takeover_landing_url()

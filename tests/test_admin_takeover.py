@@ -413,3 +413,102 @@ def test_takeover__cannot_escalate_to_superuser():
     victim.refresh_from_db()
     actor.refresh_from_db()
     assert not victim.is_superuser and not actor.is_superuser
+
+
+# Never stranded: where a takeover lands, and the admin's banner with Release.
+
+
+@pytest.fixture
+def no_home(settings):
+    settings.ROOT_URLCONF = "tests.urls_without_home"
+
+
+def test_takeover__lands_on_the_admin_index_when_nothing_serves_the_redirect_url(no_home):
+    actor, target = make_user("superuser", "actor"), make_user("normal", "target")
+    client, _ = logged_in(actor)
+    assert client.post(takeover_url(target))["Location"] == "/admin/"
+    # And release lands there too.
+    assert client.post("/accounts/takeover/release/")["Location"] == "/admin/"
+
+
+def test_takeover__the_redirect_url_when_it_is_served(settings):
+    settings.AUTH_TOKEN_TAKEOVER_REDIRECT_URL = "/me/"
+    actor, target = make_user("superuser", "actor"), make_user("normal", "target")
+    client, _ = logged_in(actor)
+    assert client.post(takeover_url(target))["Location"] == "/me/"
+
+
+def banner_of(response):
+    match = re.search(
+        r'<form method="post" action="([^"]+)" class="auth-token-takeover">(.*?)</form>',
+        response.content.decode(),
+        re.S,
+    )
+    return match and (match[1], re.sub(r"<[^>]+>", " ", match[2]).split())
+
+
+@pytest.mark.parametrize("target_role", ["normal", "staff"])
+def test_admin_banner__on_every_admin_page_during_a_takeover(target_role):
+    """A target without the admin sees its login page; one with it, the index: both with Release."""
+    actor, target = make_user("superuser", "actor"), make_user(target_role, "target")
+    client, _ = logged_in(actor)
+    client.post(takeover_url(target))
+    page = client.get("/admin/", follow=True)
+    assert page.status_code == 200
+    assert banner_of(page) == (
+        "/auth/takeover/release/",
+        ["You", "are", "acting", "as", "target.", "Release"],
+    )
+    assert 'name="next" value="/admin/' in page.content.decode()
+    released = client.post("/auth/takeover/release/", {"next": "/admin/"})
+    assert released["Location"] == "/admin/"
+    page = client.get("/admin/")
+    assert page.status_code == 200 and banner_of(page) is None  # the actor again
+    assert ("success", "You are yourself again.") in [
+        (message.tags, str(message)) for message in page.context["messages"]
+    ]
+
+
+def test_admin_banner__not_without_a_takeover():
+    client, _ = logged_in(make_user("superuser", "actor"))
+    page = client.get("/admin/")
+    assert page.status_code == 200 and banner_of(page) is None
+    assert "You are acting as" not in page.content.decode()
+
+
+def test_admin_banner__escapes_the_users_name():
+    actor = make_user("superuser", "actor")
+    target = make_user("normal", "target")
+    target.username = "<b>eve</b>"
+    target.save()
+    client, _ = logged_in(actor)
+    client.post(takeover_url(target))
+    content = client.get("/admin/login/").content.decode()
+    assert "You are acting as &lt;b&gt;eve&lt;/b&gt;." in content
+    assert "<b>eve</b>" not in content
+
+
+def test_admin_banner__without_auth_token_urls_the_user_admin_releases(settings):
+    settings.ROOT_URLCONF = "tests.urls_admin_only"
+    actor, target = make_user("superuser", "actor"), make_user("normal", "target")
+    client, token = logged_in(actor)
+    client.post(takeover_url(target))
+    page = client.get("/admin/", follow=True)  # the login page: the target has no admin access
+    assert banner_of(page)[0] == "/admin/auth/user/takeover/release/"
+    assert client.get("/admin/auth/user/takeover/release/").status_code == 405
+    released = client.post("/admin/auth/user/takeover/release/", {"next": "/admin/"})
+    assert released["Location"] == "/admin/"
+    assert UserTokenTakeover.objects.get().end_reason == "released"
+    assert client.get("/admin/").status_code == 200  # the actor again, on the same token
+    token.refresh_from_db()
+    assert token.is_active and token.active_takeover is None
+
+
+def test_admin_release__refuses_an_unsafe_next_and_needs_csrf(settings):
+    actor, target = make_user("superuser", "actor"), make_user("normal", "target")
+    client, _ = logged_in(actor)
+    client.post(takeover_url(target))
+    released = client.post("/admin/auth/user/takeover/release/", {"next": "https://evil.example/"})
+    assert released["Location"] == "/admin/"
+    strict, _ = logged_in(actor, enforce_csrf_checks=True)
+    assert strict.post("/admin/auth/user/takeover/release/").status_code == 403

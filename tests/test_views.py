@@ -77,10 +77,25 @@ def test_logout__post_revokes_and_deletes_cookie(client, alice):
     assert client.get("/me/").json()["user"] is None
 
 
-def test_logout__get_not_allowed(client, alice):
+def test_logout__get_asks_to_confirm_and_changes_nothing(client, alice):
     client.post("/auth/login/", CREDENTIALS)
-    assert client.get("/auth/logout/").status_code == 405
+    response = client.get("/auth/logout/")
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "You are signed in as alice" in content
+    assert '<form method="post" action="/auth/logout/">' in content
+    assert 'name="csrfmiddlewaretoken"' in content
     assert Token.objects.get().is_active
+    assert "Authorization" not in response.cookies  # the cookie is neither deleted nor re-set
+    client.post("/auth/logout/")  # the confirmation's button
+    assert not Token.objects.get().is_active
+
+
+def test_logout__get_when_signed_out(client, db):
+    response = client.get("/auth/logout/")
+    assert response.status_code == 200
+    assert "You are not signed in." in response.content.decode()
+    assert 'href="/auth/login/"' in response.content.decode()
 
 
 def test_logout__header_request(client, alice_token, alice_header):

@@ -4,6 +4,7 @@ from django.urls import include, path
 from tests import views
 
 urlpatterns = [
+    path("", views.anonymous, name="home"),
     path("admin/", admin.site.urls),
     path("auth/", include("auth_token.urls")),
     path("api/", include("auth_token.contrib.rest_framework.urls")),

@@ -90,7 +90,11 @@ SETTINGS: dict[str, tuple[str, str]] = {
         'Rule ``f(*, actor, target) -> bool`` (or its dotted path) replacing "staff with '
         '``auth_token.takeover_user``" (:doc:`/howto/takeover-permission`).',
     ),
-    "TAKEOVER_REDIRECT_URL": ("str", "Where the admin sends the actor once a takeover has started."),
+    "TAKEOVER_REDIRECT_URL": (
+        "str",
+        "Where the admin sends the actor once a takeover has started, and where Release lands "
+        "without a ``next``; the admin's index when nothing serves that path.",
+    ),
     "TAKEOVER_USER_ADMIN": (
         "bool",
         "Add ``TakeoverUserAdminMixin`` to the user admin registered on ``admin.site``.",
