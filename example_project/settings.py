@@ -22,8 +22,8 @@ if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 
 INSTALLED_APPS = [
-    # First: its templates override the admin's admin/base_site.html (the takeover banner) and
-    # auth_token's plain auth_token/base.html.
+    # First: its templates override auth_token's plain auth_token/base.html. (The admin shows the
+    # takeover banner by itself.)
     "example_project.demo",
     "django.contrib.admin",
     "django.contrib.auth",
