@@ -74,12 +74,8 @@ class TakeoverUserAdminMixin:
             return HttpResponseNotAllowed(["POST"])
         if services.release_takeover(request):
             messages.success(request, gettext("You are yourself again."), fail_silently=True)
-        redirect_to = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(
-            redirect_to, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            redirect_to = reverse(f"{self.admin_site.name}:index", current_app=self.admin_site.name)
-        return HttpResponseRedirect(redirect_to)
+        index = reverse(f"{self.admin_site.name}:index", current_app=self.admin_site.name)
+        return HttpResponseRedirect(_safe_next(request, request.POST.get("next", ""), index))
 
     def has_takeover_permission(self, request: HttpRequest) -> bool:
         """Return whether to offer the action; ``rules.takeover_refusal`` still decides for each target."""
@@ -128,11 +124,7 @@ class TakeoverUserAdminMixin:
             request, gettext("You are now acting as %(user)s.") % {"user": user}, messages.SUCCESS
         )
         redirect_to = request.POST.get("next", request.GET.get("next", ""))
-        if not url_has_allowed_host_and_scheme(
-            redirect_to, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            redirect_to = takeover_landing_url()
-        return HttpResponseRedirect(redirect_to)
+        return HttpResponseRedirect(_safe_next(request, redirect_to, takeover_landing_url()))
 
     def render_change_form(
         self,
@@ -192,6 +184,15 @@ def patch_user_admin(site: admin.AdminSite | None = None) -> None:
     cls = type(model_admin)
     site.unregister(user_model)
     site.register(user_model, type(f"Takeover{cls.__name__}", (TakeoverUserAdminMixin, cls), {}))
+
+
+def _safe_next(request: HttpRequest, redirect_to: str, default: str) -> str:
+    """``redirect_to`` when it stays on this site (over HTTPS for an HTTPS request), else ``default``."""
+    if url_has_allowed_host_and_scheme(
+        redirect_to, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect_to
+    return default
 
 
 class TakeoverBanner(SafeString):
