@@ -20,11 +20,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince, timeuntil
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from auth_token import services
 from auth_token.admin_takeover import TakeoverUserAdminMixin, patch_user_admin
@@ -33,6 +37,8 @@ from auth_token.models import DeviceKey, Token, UserTokenTakeover
 from auth_token.reasons import RevokeReason
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from django.db.models import QuerySet
     from django.http import HttpRequest
 
@@ -107,9 +113,24 @@ class CredentialAdmin(admin.ModelAdmin):
         return f"{obj.browser} / {obj.os} ({obj.device_type})"
 
 
+def token_status(token: Token, now: datetime | None = None) -> str:
+    """ "Active, expires in 52 minutes", "Expired 3 hours ago" or "Revoked", the exact expiry on hover."""
+    now = timezone.now() if now is None else now
+    if not token.is_active:
+        text = gettext("Revoked")
+    elif token.expires_at <= now:
+        text = gettext("Expired %(time)s ago") % {"time": timesince(token.expires_at, now, depth=1)}
+    else:
+        text = gettext("Active, expires in %(time)s") % {"time": timeuntil(token.expires_at, now, depth=1)}
+    exact = formats.localize(timezone.localtime(token.expires_at))
+    return format_html('<span title="{}">{}</span>', exact, text)
+
+
 @admin.register(Token)
 class TokenAdmin(CredentialAdmin):
-    list_display = ("user", "name", "client", "ip", "created_at", "last_access", "expires_at", "is_active")
+    # Narrow enough for 1280 pixels: the name falls back to "Chrome on macOS", the status carries
+    # the expiry; the detail page has every field.
+    list_display = ("user", "display_name", "ip", "last_access", "status")
     list_filter = ("is_active", ExpiredFilter)
     search_fields = ("=ip",)
     secret_fields = ("key", "session_auth_hash")
@@ -135,6 +156,14 @@ class TokenAdmin(CredentialAdmin):
     )
     readonly_fields = tuple(name for name in fields if name != "name")
     actions = ("revoke_selected",)
+
+    @admin.display(description=_("name"), ordering="name")
+    def display_name(self, obj: Token) -> str:
+        return obj.display_name
+
+    @admin.display(description=_("status"), ordering="expires_at")
+    def status(self, obj: Token) -> str:
+        return token_status(obj)
 
     @admin.action(permissions=["change"], description=_("Revoke selected tokens"))
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -204,12 +233,10 @@ class UserTokenTakeoverAdmin(admin.ModelAdmin):
     list_select_related = ("token",)
     search_fields = ("actor_repr", "user_repr", "=ip")
     exclude = ("session_auth_hash",)
+    # Each field once: the names kept at the time, linked to the user while the user exists.
     fields = (
-        "actor",
-        "actor_repr",
-        "user",
-        "user_repr",
-        "token",
+        "actor_link",
+        "user_link",
         "token_public_id",
         "reason",
         "created_at",
@@ -235,6 +262,25 @@ class UserTokenTakeoverAdmin(admin.ModelAdmin):
         if lookup.split("__", 1)[0] == "session_auth_hash":
             return False
         return super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description=_("actor"))
+    def actor_link(self, obj: UserTokenTakeover) -> str:
+        return self._user_link(obj.actor_id, obj.actor_repr)
+
+    @admin.display(description=_("user taken over"))
+    def user_link(self, obj: UserTokenTakeover) -> str:
+        return self._user_link(obj.user_id, obj.user_repr)
+
+    def _user_link(self, user_id: Any, name: str) -> str:
+        opts = get_user_model()._meta
+        if user_id is None or not self.admin_site.is_registered(get_user_model()):
+            return name
+        url = reverse(
+            f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change",
+            args=[quote(user_id)],
+            current_app=self.admin_site.name,
+        )
+        return format_html('<a href="{}">{}</a>', url, name)
 
     @admin.display(description=_("token"), ordering="token__public_id")
     def token_public_id(self, obj: UserTokenTakeover) -> Any:

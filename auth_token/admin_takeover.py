@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth import get_user_model
@@ -24,7 +25,8 @@ from django.contrib.messages import get_messages
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.template.loader import select_template
-from django.urls import NoReverseMatch, path, reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
@@ -36,7 +38,7 @@ from django.views.decorators.csrf import csrf_protect
 from auth_token import rules, services
 from auth_token.conf import settings as app_settings
 from auth_token.exceptions import TakeoverNotAllowed
-from auth_token.landing import takeover_landing_url
+from auth_token.landing import release_url, takeover_landing_url
 from auth_token.models import Token
 
 if TYPE_CHECKING:
@@ -45,10 +47,24 @@ if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
 
 
+class TakeoverForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=255,
+        required=False,
+        help_text=_("Kept in the takeover's audit record, e.g. a support ticket number."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = bool(app_settings.TAKEOVER_REQUIRE_REASON)
+
+
 class TakeoverUserAdminMixin:
     """Taking over a user from a user ``ModelAdmin``: an action and a button, POST + CSRF only."""
 
     change_form_template = "admin/auth_token/user/change_form.html"
+    takeover_confirmation_template = "admin/auth_token/user/takeover_confirmation.html"
 
     def get_urls(self) -> list:
         opts = self.opts
@@ -90,41 +106,65 @@ class TakeoverUserAdminMixin:
 
     @admin.action(permissions=["takeover"], description=_("Take over this user"))
     def takeover_user(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """Send the one selected user to the confirmation page, which asks for a reason."""
         users = list(queryset[:2])
         if len(users) != 1:
             self.message_user(request, gettext("Select exactly one user to take over."), messages.ERROR)
             return None
-        return self._takeover(request, users[0], refused=None)
+        refusal = self._takeover_refusal(request, users[0])
+        if refusal is not None:
+            self.message_user(request, refusal, messages.ERROR)
+            return None
+        return HttpResponseRedirect(self._admin_url("takeover", users[0]))
 
     def takeover_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+        """GET: confirm, with the reason for the audit record. POST: start the takeover."""
+        if request.method not in ("GET", "HEAD", "POST"):
+            return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
         # None for an unknown id and for one the primary key cannot hold ("abc", huge numbers).
         user = self.get_object(request, unquote(object_id))
         if user is None:
             raise Http404
+        change_url = self._admin_url("change", user)
+        refusal = self._takeover_refusal(request, user)
+        if refusal is not None:
+            self.message_user(request, refusal, messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        form = TakeoverForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            try:
+                services.takeover(request, user, reason=form.cleaned_data["reason"])
+            except TakeoverNotAllowed as error:
+                message = error.args[0] if error.args else gettext("You cannot take over this user.")
+                self.message_user(request, message, messages.ERROR)
+                return HttpResponseRedirect(change_url)
+            self.message_user(
+                request, gettext("You are now acting as %(user)s.") % {"user": user}, messages.SUCCESS
+            )
+            redirect_to = request.POST.get("next", request.GET.get("next", ""))
+            return HttpResponseRedirect(_safe_next(request, redirect_to, takeover_landing_url()))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Take over %(user)s") % {"user": user},
+            "subtitle": None,
+            "opts": self.opts,
+            "object": user,
+            "form": form,
+            "change_url": change_url,
+            "next": request.GET.get("next", ""),
+            "is_popup": False,
+        }
+        request.current_app = self.admin_site.name
+        status = 400 if form.is_bound else 200
+        return TemplateResponse(request, self.takeover_confirmation_template, context, status=status)
+
+    def _admin_url(self, view: str, user: AbstractBaseUser) -> str:
         opts = self.opts
-        change_url = reverse(
-            f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change",
+        return reverse(
+            f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_{view}",
             args=[quote(user.pk)],
             current_app=self.admin_site.name,
         )
-        return self._takeover(request, user, refused=HttpResponseRedirect(change_url))
-
-    def _takeover(
-        self, request: HttpRequest, user: AbstractBaseUser, *, refused: HttpResponse | None
-    ) -> HttpResponse | None:
-        try:
-            services.takeover(request, user)
-        except TakeoverNotAllowed as error:
-            message = error.args[0] if error.args else gettext("You cannot take over this user.")
-            self.message_user(request, message, messages.ERROR)
-            return refused
-        self.message_user(
-            request, gettext("You are now acting as %(user)s.") % {"user": user}, messages.SUCCESS
-        )
-        redirect_to = request.POST.get("next", request.GET.get("next", ""))
-        return HttpResponseRedirect(_safe_next(request, redirect_to, takeover_landing_url()))
 
     def render_change_form(
         self,
@@ -137,22 +177,19 @@ class TakeoverUserAdminMixin:
     ) -> HttpResponse:
         context["takeover_parent_template"] = self._parent_change_form_template()
         if change and obj is not None:
-            context["takeover_allowed"] = self._takeover_allowed(request, obj)
-            opts = self.opts
-            context["takeover_url"] = reverse(
-                f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_takeover",
-                args=[quote(obj.pk)],
-                current_app=self.admin_site.name,
-            )
+            context["takeover_allowed"] = self._takeover_refusal(request, obj) is None
+            context["takeover_url"] = self._admin_url("takeover", obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    @staticmethod
-    def _takeover_allowed(request: HttpRequest, target: AbstractBaseUser) -> bool:
+    def _takeover_refusal(self, request: HttpRequest, target: AbstractBaseUser) -> str | None:
+        """Why ``request`` may not take over ``target`` (``rules.takeover_refusal``), or None."""
         token = getattr(request, "token", None)
+        if not isinstance(token, Token):
+            return gettext("Log in first.")
         # During a takeover request.user is the target: a nested takeover is refused anyway.
-        if not isinstance(token, Token) or token.active_takeover_id is not None:
-            return False
-        return rules.takeover_refusal(token.user, target) is None
+        if token.active_takeover_id is not None:
+            return gettext("Release the current takeover first.")
+        return rules.takeover_refusal(token.user, target)
 
     def _parent_change_form_template(self) -> Any:
         """Return the template this admin would use without the mixin (ours extends it)."""
@@ -226,7 +263,7 @@ def takeover_banner(request: HttpRequest, site: admin.AdminSite) -> TakeoverBann
         return None
     if getattr(user, "pk", None) == token.user_id:  # the takeover no longer holds
         return None
-    release = _release_url(site)
+    release = release_url(site.name)
     if release is None:
         return None
     return TakeoverBanner(
@@ -241,17 +278,6 @@ def takeover_banner(request: HttpRequest, site: admin.AdminSite) -> TakeoverBann
             gettext("Release"),
         )
     )
-
-
-def _release_url(site: admin.AdminSite) -> str | None:
-    """``auth_token:release``, else the user admin's own (a project without ``auth_token.urls``)."""
-    opts = get_user_model()._meta
-    for name in ("auth_token:release", f"{site.name}:{opts.app_label}_{opts.model_name}_release"):
-        try:
-            return reverse(name, current_app=site.name)
-        except NoReverseMatch:
-            continue
-    return None
 
 
 def show_takeover_banner(site: admin.AdminSite) -> None:

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class AuthTokenConfig(AppConfig):
     name = "auth_token"
-    verbose_name = _("Authorization tokens")
+    verbose_name = _("Token sessions")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

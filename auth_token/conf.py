@@ -41,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "CLIENT_IP": None,
     "TAKEOVER_PERMISSION": None,
     "TAKEOVER_REDIRECT_URL": "/",
+    "TAKEOVER_REQUIRE_REASON": False,
     "TAKEOVER_USER_ADMIN": True,
     "EXPIRATION_HEADER": "X-Authorization-Expiration",
     "LOGIN_THROTTLE_RATE": "30/min",

@@ -1,9 +1,16 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 
 class TakeoverActive(PermissionDenied):
-    """The action would mint credentials or act account-wide while a takeover is active."""
+    """The action would mint credentials or act account-wide while a takeover is active.
+
+    Outside the API, the middleware answers it with a 403 page that says so and offers Release.
+    """
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _("This action is not allowed while you act as another user."))
 
 
 class TakeoverNotAllowed(PermissionDenied):

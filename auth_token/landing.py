@@ -1,9 +1,10 @@
-"""Where a takeover, and its release, send the browser."""
+"""Where a takeover, and its release, send the browser, and where Release posts."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from django.contrib.auth import get_user_model
 from django.shortcuts import resolve_url
 from django.urls import NoReverseMatch, Resolver404, get_script_prefix, resolve, reverse
 
@@ -32,3 +33,15 @@ def _served(url: str) -> bool:
     except Resolver404:
         return False
     return True
+
+
+def release_url(admin_site_name: str = "admin") -> str | None:
+    """``auth_token:release``, else the user admin's own release URL (a project that includes
+    only the admin); None when neither is served."""
+    opts = get_user_model()._meta
+    for name in ("auth_token:release", f"{admin_site_name}:{opts.app_label}_{opts.model_name}_release"):
+        try:
+            return reverse(name, current_app=admin_site_name)
+        except NoReverseMatch:
+            continue
+    return None

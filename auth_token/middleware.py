@@ -13,9 +13,11 @@ from auth_token import resolver, rules, services
 from auth_token.conf import meta_key, settings
 from auth_token.credentials import get_credential
 from auth_token.decorators import RENEWAL_EXEMPT_ATTRIBUTE
+from auth_token.exceptions import TakeoverActive
 from auth_token.models import COOKIE, Token
 from auth_token.services.renewal import is_renewal_due
 from auth_token.state import RequestState, current_state, get_state, start
+from auth_token.views import takeover_refused
 
 
 class TokenAuthenticationMiddleware(AuthenticationMiddleware):
@@ -49,6 +51,13 @@ class TokenAuthenticationMiddleware(AuthenticationMiddleware):
 
     def process_request(self, request: HttpRequest) -> None:
         self._attach(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponseBase | None:
+        """A view refused an action during a takeover: a page that says why and offers Release
+        (the API answers with its own JSON 403)."""
+        if isinstance(exception, TakeoverActive) and request.accepts("text/html"):
+            return takeover_refused(request, exception)
+        return None
 
     def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         state = get_state(request)

@@ -53,6 +53,29 @@ class UserAgentMixin:
                 return kind
         return "other"
 
+    @property
+    def client_name(self) -> str:
+        """The browser and system, as a person names them: "Chrome on macOS"."""
+        browser = _known(self.browser)
+        system = _known(self.os)
+        system = OS_NAMES.get(system, system)
+        if browser and system:
+            return _("%(browser)s on %(os)s") % {"browser": browser, "os": system}
+        return browser or system or str(_("Unknown browser"))
+
+    @property
+    def display_name(self) -> str:
+        """The name given at login, else ``client_name``: derived for display, never stored."""
+        return self.name or self.client_name
+
+
+# How user-agents names systems, and how people do.
+OS_NAMES = {"Mac OS X": "macOS"}
+
+
+def _known(family: str) -> str:
+    return "" if family in ("", "Other") else family
+
 
 class TokenQuerySet(models.QuerySet):
     def active(self) -> TokenQuerySet:

@@ -9,8 +9,8 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import RedirectURLMixin
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
@@ -21,8 +21,9 @@ from django.views.generic import ListView
 
 from auth_token import services, throttling
 from auth_token.decorators import token_required
+from auth_token.exceptions import TakeoverActive
 from auth_token.forms import TokenAuthenticationForm
-from auth_token.landing import takeover_landing_url
+from auth_token.landing import release_url, takeover_landing_url
 from auth_token.models import DeviceKey, Token
 from auth_token.services._request import refuse_during_takeover
 
@@ -163,3 +164,15 @@ class ReleaseTakeoverView(RedirectURLMixin, View):
 
     def get_default_redirect_url(self):
         return takeover_landing_url()
+
+
+def takeover_refused(request: HttpRequest, exception: TakeoverActive) -> HttpResponse:
+    """The 403 page of an action refused during a takeover: what was refused, as whom, and a
+    Release button that comes back here (a GET) or goes where Release lands."""
+    context = {
+        "message": str(exception),
+        "acting_as": request.user,
+        "release_url": release_url(),
+        "next": request.get_full_path() if request.method in ("GET", "HEAD") else "",
+    }
+    return render(request, "auth_token/takeover_refused.html", context, status=403)

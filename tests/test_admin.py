@@ -5,6 +5,7 @@ deactivation through ``services``. Takeover from the user admin: ``test_admin_ta
 """
 
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -16,7 +17,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.messages import get_messages
 from django.core import checks
 from django.test import RequestFactory
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from auth_token import checks as auth_checks
 from auth_token import services
@@ -104,7 +105,42 @@ def test_token_admin__changelist_shows_no_secret(root_client, alice):
     content = response.content.decode()
     assert "alice" in content
     assert "10.0.0.7" in content
-    assert "Mobile Safari / iOS (mobile)" in content
+    assert "Mobile Safari on iOS" in content
+
+
+def test_token_admin__changelist_status_says_active_expired_or_revoked_with_the_expiry(root_client, alice):
+    now = timezone.now()
+    active, _ = login_from(alice)
+    expired, _ = login_from(alice)
+    revoked, _ = login_from(alice)
+    Token.objects.filter(pk=expired.pk).update(expires_at=now - timedelta(hours=3, minutes=5))
+    services.revoke(revoked)
+    active.refresh_from_db()
+    content = root_client.get(TOKENS).content.decode()
+    assert "Active, expires in 59\xa0minutes" in content
+    assert "Expired 3\xa0hours ago" in content
+    assert ">Revoked</span>" in content
+    exact = formats.localize(timezone.localtime(active.expires_at))
+    assert f'<span title="{exact}">Active, expires in' in content
+    assert "Firefox on Linux" in content  # the name column falls back to the browser
+
+
+def test_admin__breadcrumbs_and_titles_are_not_doubled(root_client):
+    content = root_client.get(TOKENS).content.decode()
+    assert "Token sessions</a>\n&rsaquo; Authorization tokens" in content
+    assert "Authorization tokens</a>\n&rsaquo; Authorization tokens" not in content
+
+
+def test_takeover_audit_admin__detail_shows_each_field_once(root_client, root, alice):
+    token, _ = login_from(root)
+    record = start_takeover(token, alice, reason="Ticket 9")
+    end_takeover(token)
+    content = root_client.get(f"{TAKEOVERS}{record.pk}/change/").content.decode()
+    labels = re.findall(r"<label>([^<]+):</label>", content)
+    assert len(labels) == len(set(labels)), labels
+    assert {"Actor", "User taken over", "Token", "Reason", "End reason"} <= set(labels)
+    assert f'<a href="/admin/auth/user/{alice.pk}/change/">alice</a>' in content
+    assert "Ticket 9" in content
 
 
 def test_token_admin__change_form_shows_no_secret_and_only_name_is_editable(root_client, alice):

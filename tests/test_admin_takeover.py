@@ -159,7 +159,7 @@ def test_change_form__button_follows_matrix(actor_role, target_role, outcome):
         assert response.status_code == 302
         return
     assert response.status_code == 200
-    shown = f'action="{takeover_url(target)}"' in response.content.decode()
+    shown = f'href="{takeover_url(target)}"' in response.content.decode()
     assert shown is (outcome == ALLOWED)
     assert response.context["takeover_allowed"] is (outcome == ALLOWED)
 
@@ -182,18 +182,21 @@ def test_takeover_view__refusal_message(target_role, message):
     assert messages_of(response) == [("error", message)]
 
 
-def test_change_form__button_posts_with_csrf():
-    """The button's form, as a browser submits it: a CSRF-enforcing client with the page's token."""
+def test_change_form__link_to_a_confirmation_that_posts_with_csrf():
+    """The button and the confirmation's form, as a browser follows them: a CSRF-enforcing client
+    with the page's token."""
     actor, target = make_user("superuser", "actor"), make_user("normal", "target")
     client, token = logged_in(actor, enforce_csrf_checks=True)
     page = client.get(change_url(target)).content.decode()
-    form = re.search(r'<form method="post" action="([^"]+)" id="takeover-form".*?</form>', page, re.S)
-    assert form is not None
-    assert form.group(1) == takeover_url(target)
+    link = re.search(r'<a href="([^"]+)" class="takeoverlink">Take over this user</a>', page)
+    assert link is not None and link.group(1) == takeover_url(target)
+    confirmation = client.get(link.group(1)).content.decode()
+    form = re.search(r'<form method="post" id="takeover-form">.*?</form>', confirmation, re.S)
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.group(0)).group(1)
-    response = client.post(form.group(1), {"csrfmiddlewaretoken": csrf})
+    response = client.post(link.group(1), {"csrfmiddlewaretoken": csrf, "reason": "Ticket 7"})
     assert response.status_code == 302
     assert_took_over(client, token, actor, target)
+    assert UserTokenTakeover.objects.get().reason == "Ticket 7"
 
 
 def test_takeover_view__without_csrf_token_403():
@@ -204,13 +207,60 @@ def test_takeover_view__without_csrf_token_403():
     assert_no_takeover(client, token, actor)
 
 
-@pytest.mark.parametrize("method", ["get", "head", "put", "delete"])
-def test_takeover_view__not_post_405(method):
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_takeover_view__not_get_or_post_405(method):
     actor, target = make_user("superuser", "actor"), make_user("normal", "target")
     client, token = logged_in(actor)
     response = getattr(client, method)(takeover_url(target))
     assert response.status_code == 405
-    assert response["Allow"] == "POST"
+    assert response["Allow"] == "GET, HEAD, POST"
+    assert_no_takeover(client, token, actor)
+
+
+@pytest.mark.parametrize("method", ["get", "head"])
+def test_takeover_view__get_asks_for_a_reason_and_changes_nothing(method):
+    actor, target = make_user("superuser", "actor"), make_user("normal", "target")
+    client, token = logged_in(actor)
+    response = getattr(client, method)(takeover_url(target), {"next": "/me/"})
+    assert response.status_code == 200
+    if method == "get":
+        page = response.content.decode()
+        assert "Take over target" in page
+        assert 'name="reason"' in page and "required" not in page.split('name="reason"')[1].split(">")[0]
+        assert 'name="next" value="/me/"' in page
+        assert f'href="{change_url(target)}"' in page  # "No, take me back"
+    assert_no_takeover(client, token, actor)
+
+
+def test_takeover_view__reason_lands_in_the_audit_record():
+    actor, target = make_user("superuser", "actor"), make_user("normal", "target")
+    client, token = logged_in(actor)
+    response = client.post(takeover_url(target), {"reason": "  Ticket\n 4711  "})
+    assert response.status_code == 302
+    assert_took_over(client, token, actor, target)
+    assert UserTokenTakeover.objects.get().reason == "Ticket 4711"
+
+
+def test_takeover_view__required_reason_refused_when_blank(settings):
+    settings.AUTH_TOKEN_TAKEOVER_REQUIRE_REASON = True
+    actor, target = make_user("superuser", "actor"), make_user("normal", "target")
+    client, token = logged_in(actor)
+    page = client.get(takeover_url(target)).content.decode()
+    assert 'name="reason"' in page and "required" in page.split('name="reason"')[1].split(">")[0]
+    response = client.post(takeover_url(target), {"reason": "   "})
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    assert_no_takeover(client, token, actor)
+    client.post(takeover_url(target), {"reason": "Ticket 4711"})
+    assert_took_over(client, token, actor, target)
+
+
+def test_takeover_view__refused_target_never_sees_the_form():
+    actor, target = make_user("staff_with_permission", "actor"), make_user("superuser", "target")
+    client, token = logged_in(actor)
+    response = client.get(takeover_url(target))
+    assert response["Location"] == change_url(target)
+    assert messages_of(response) == [("error", "Only a superuser can take over a superuser.")]
     assert_no_takeover(client, token, actor)
 
 
@@ -249,7 +299,7 @@ def test_takeover_view__nested_refused():
     assert token.active_takeover.user == first
     assert UserTokenTakeover.objects.count() == 1
     assert acting_as(client) == "first"
-    assert 'id="takeover-form"' not in client.get(change_url(second)).content.decode()
+    assert 'class="takeoverlink"' not in client.get(change_url(second)).content.decode()
 
 
 @pytest.mark.parametrize(
@@ -288,12 +338,14 @@ def test_takeover_view__https_next_needs_https_request():
 # The action.
 
 
-def test_takeover_action__one_user():
+def test_takeover_action__one_user_goes_to_the_confirmation():
     actor, target = make_user("superuser", "actor"), make_user("normal", "target")
     client, token = logged_in(actor)
     response = client.post(USERS, {"action": "takeover_user", "_selected_action": [target.pk]})
     assert response.status_code == 302
-    assert response["Location"] == "/"
+    assert response["Location"] == takeover_url(target)
+    assert_no_takeover(client, token, actor)
+    assert client.post(response["Location"], {"reason": "Ticket 1"})["Location"] == "/"
     assert_took_over(client, token, actor, target)
 
 
@@ -328,8 +380,8 @@ def test_takeover_action__offered_only_with_permission(role, offered):
     client, _ = logged_in(actor)
     page = client.get(USERS).content.decode()
     assert ('value="takeover_user"' in page) is offered
-    client.post(USERS, {"action": "takeover_user", "_selected_action": [target.pk]})
-    assert UserTokenTakeover.objects.exists() is offered
+    response = client.post(USERS, {"action": "takeover_user", "_selected_action": [target.pk]})
+    assert (response.get("Location") == takeover_url(target)) is offered
 
 
 def test_takeover_action__offered_with_custom_permission(settings):

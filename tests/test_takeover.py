@@ -142,6 +142,24 @@ def test_takeover__nested_refused(staff_client, alice, bob):
         services.takeover(request, bob)
 
 
+@pytest.mark.parametrize("reason", ["", "   \n "])
+def test_takeover__required_reason_refused_before_anything_is_written(settings, staff_client, alice, reason):
+    settings.AUTH_TOKEN_TAKEOVER_REQUIRE_REASON = True
+    request = staff_client.get("/me/").wsgi_request
+    with pytest.raises(TakeoverNotAllowed, match="Give a reason"):
+        services.takeover(request, alice, reason=reason)
+    assert not UserTokenTakeover.objects.exists()
+    assert whoami(staff_client) == "staff"
+    start(staff_client, alice, reason="Ticket 12")
+    assert UserTokenTakeover.objects.get().reason == "Ticket 12"
+
+
+def test_takeover__reason_optional_by_default_and_kept_on_one_line(staff_client, alice):
+    start(staff_client, alice, reason="  Ticket\t12\n  " + "x" * 300)
+    reason = UserTokenTakeover.objects.get().reason
+    assert reason.startswith("Ticket 12 xx") and len(reason) == 255
+
+
 def test_takeover__anonymous_refused(client, alice):
     with pytest.raises(TakeoverNotAllowed):
         services.takeover(client.get("/me/").wsgi_request, alice)
@@ -385,3 +403,51 @@ def test_target_gaining_rights__ends_takeover(staff_client, alice):
     alice.user_permissions.add(Permission.objects.get(codename="change_user"))
     assert UserTokenTakeover.objects.get().end_reason == "permission"
     assert whoami(staff_client) == "staff"
+
+
+# A refusal during a takeover is a page that says why and offers Release, never a bare 403.
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data", "next_url"),
+    [
+        ("get", "/auth/password/", None, "/auth/password/"),
+        ("post", "/auth/login/", {"username": "alice", "password": "password"}, ""),
+        ("post", "/auth/sessions/revoke-others/", None, ""),
+    ],
+    ids=["password-page", "login-again", "sign-out-everywhere-else"],
+)
+def test_refused_during_takeover__page_says_why_and_offers_release(
+    staff_client, alice, method, path, data, next_url
+):
+    start(staff_client, alice)
+    tokens = list(Token.objects.values_list("pk", "is_active").order_by("pk"))
+    response = getattr(staff_client, method)(path, data)
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert "This action is not allowed while you act as another user." in page
+    assert "You are acting as alice." in page
+    assert '<form method="post" action="/auth/takeover/release/">' in page
+    assert ('name="next"' in page) is bool(next_url)
+    if next_url:
+        assert f'name="next" value="{next_url}"' in page
+    assert list(Token.objects.values_list("pk", "is_active").order_by("pk")) == tokens
+    assert whoami(staff_client) == "alice"
+    release = staff_client.post("/auth/takeover/release/", {"next": next_url} if next_url else {})
+    assert release.status_code == 302
+    assert whoami(staff_client) == "staff"
+
+
+def test_refused_during_takeover__api_keeps_its_json_403(staff_client, alice):
+    start(staff_client, alice)
+    response = staff_client.post("/api/logout-all/", {}, content_type="application/json")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "This action is not allowed while you act as another user."}
+
+
+def test_refused_during_takeover__no_page_for_a_client_that_does_not_take_html(staff_client, alice):
+    start(staff_client, alice)
+    response = staff_client.get("/auth/password/", headers={"Accept": "application/json"})
+    assert response.status_code == 403
+    assert b"You are acting as" not in response.content

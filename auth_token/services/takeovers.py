@@ -19,6 +19,7 @@ from auth_token import cache as token_cache
 from auth_token import rules, signals
 from auth_token import state as request_state
 from auth_token.client_ip import client_ip
+from auth_token.conf import settings
 from auth_token.exceptions import TakeoverNotAllowed
 from auth_token.models import Token, UserTokenTakeover
 from auth_token.reasons import TakeoverEndReason
@@ -33,8 +34,12 @@ if TYPE_CHECKING:
 def takeover(request: HttpRequest, user: AbstractBaseUser, *, reason: str = "") -> UserTokenTakeover:
     """Make the request's token act as ``user`` until released; return the audit record.
 
-    Raise ``TakeoverNotAllowed`` when the rules refuse it or the token already has a takeover.
+    Raise ``TakeoverNotAllowed`` when the rules refuse it, the token already has a takeover, or
+    ``TAKEOVER_REQUIRE_REASON`` is on and ``reason`` is blank. The reason goes to the audit record.
     """
+    reason = " ".join(reason.split())[:255]
+    if settings.TAKEOVER_REQUIRE_REASON and not reason:
+        raise TakeoverNotAllowed(_("Give a reason for the takeover."))
     token = getattr(request, "token", None)
     if not isinstance(token, Token):
         raise TakeoverNotAllowed(_("Log in first."))
@@ -60,7 +65,7 @@ def takeover(request: HttpRequest, user: AbstractBaseUser, *, reason: str = "") 
             actor_repr=str(actor)[:255],
             user_repr=str(user)[:255],
             session_auth_hash=rules.session_hash_of(user),
-            reason=reason[:255],
+            reason=reason,
             ip=client_ip(request),
             user_agent=clean_user_agent(request),
         )

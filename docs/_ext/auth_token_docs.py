@@ -95,6 +95,11 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "Where the admin sends the actor once a takeover has started, and where Release lands "
         "without a ``next``; the admin's index when nothing serves that path.",
     ),
+    "TAKEOVER_REQUIRE_REASON": (
+        "bool",
+        "Refuse a takeover started without a reason. The reason, optional by default, is kept in "
+        "the audit record (``UserTokenTakeover.reason``).",
+    ),
     "TAKEOVER_USER_ADMIN": (
         "bool",
         "Add ``TakeoverUserAdminMixin`` to the user admin registered on ``admin.site``.",

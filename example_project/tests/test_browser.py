@@ -78,7 +78,10 @@ def test_takeover_from_the_admin_and_release(live_server):
         page.goto(f"{live_server.url}/admin/auth/user/")
         page.get_by_role("link", name="alice", exact=True).click()
         expect(page.get_by_role("heading", name="Change user")).to_be_visible()
-        page.get_by_role("button", name="Take over this user").click()
+        page.get_by_role("link", name="Take over this user").click()
+        expect(page.get_by_role("heading", name="Take over alice")).to_be_visible()
+        page.get_by_label("Reason").fill("Support ticket 1")
+        page.get_by_role("button", name="Take over").click()
 
         expect(page).to_have_url(f"{live_server.url}/")  # AUTH_TOKEN_TAKEOVER_REDIRECT_URL's default
         banner = page.locator("#takeover-banner")
@@ -94,5 +97,5 @@ def test_takeover_from_the_admin_and_release(live_server):
 
     record = UserTokenTakeover.objects.get()
     assert (record.actor.username, record.user.username) == ("admin", "alice")
-    assert (record.is_active, record.end_reason) == (False, "released")
+    assert (record.is_active, record.end_reason, record.reason) == (False, "released", "Support ticket 1")
     assert record.token.active_takeover_id is None

@@ -57,9 +57,9 @@ def start_takeover(client, username):
     target = get_user_model().objects.get(username=username)
     change_page = client.get(f"/admin/auth/user/{target.pk}/change/").content.decode()
     takeover_url = f"/admin/auth/user/{target.pk}/takeover/"
-    assert f'action="{takeover_url}"' in change_page
-    fields = form_fields(change_page, form_id="takeover-form")
-    response = client.post(takeover_url, fields)
+    assert f'href="{takeover_url}" class="takeoverlink"' in change_page
+    fields = form_fields(client.get(takeover_url).content.decode(), form_id="takeover-form")
+    response = client.post(takeover_url, {**fields, "reason": "Support ticket 1"})
     assert response.status_code == 302, response.content
     assert response["Location"] == "/"  # AUTH_TOKEN_TAKEOVER_REDIRECT_URL's default
     return UserTokenTakeover.objects.get(is_active=True, user=target)
