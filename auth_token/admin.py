@@ -81,8 +81,14 @@ class ExpiredFilter(admin.SimpleListFilter):
         return None
 
 
+class AuthTokenAdminMedia:
+    css = {"all": ["auth_token/admin.css"]}
+
+
 class CredentialAdmin(admin.ModelAdmin):
     """Shared by the token and device key admins: no add form, only ``name`` editable, secrets hidden."""
+
+    Media = AuthTokenAdminMedia
 
     # Never shown (left out of ``fields`` and excluded) and never accepted as a changelist lookup.
     secret_fields: tuple[str, ...] = ()
@@ -110,7 +116,7 @@ class CredentialAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("client"))
     def client(self, obj: Token | DeviceKey) -> str:
-        return f"{obj.browser} / {obj.os} ({obj.device_type})"
+        return obj.client_name
 
 
 def token_status(token: Token, now: datetime | None = None) -> str:
@@ -217,6 +223,8 @@ class DeviceKeyAdmin(CredentialAdmin):
 class UserTokenTakeoverAdmin(admin.ModelAdmin):
     """The audit log: view only; its rows outlive tokens and users."""
 
+    Media = AuthTokenAdminMedia
+
     list_display = (
         "actor_repr",
         "user_repr",
@@ -288,4 +296,4 @@ class UserTokenTakeoverAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("client"))
     def client(self, obj: UserTokenTakeover) -> str:
-        return f"{obj.browser} / {obj.os} ({obj.device_type})"
+        return obj.client_name

@@ -36,6 +36,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from auth_token import rules, services
+from auth_token import state as request_state
 from auth_token.conf import settings as app_settings
 from auth_token.exceptions import TakeoverNotAllowed
 from auth_token.landing import release_url, takeover_landing_url
@@ -233,35 +234,37 @@ def _safe_next(request: HttpRequest, redirect_to: str, default: str) -> str:
 
 
 class TakeoverBanner(SafeString):
-    """The takeover banner, as the first of the admin's messages: the admin renders its messages
-    on every page, its login page included, whatever a project's ``base_site.html`` says."""
+    """A banner, as the first of the admin's messages: the admin renders its messages on every
+    page, its login page included, whatever a project's ``base_site.html`` says."""
 
     tags = "warning"
     level = messages.WARNING
 
 
-class _AfterBanner:
-    """The request's own messages, after the banner."""
+class InsecureCookieBanner(TakeoverBanner):
+    tags = "error"
+    level = messages.ERROR
 
-    def __init__(self, banner: TakeoverBanner, stored: Iterable[Any]) -> None:
-        self.banner, self.stored = banner, stored
+
+class _AfterBanners:
+    """The request's own messages, after the banners."""
+
+    def __init__(self, banners: list[TakeoverBanner], stored: Iterable[Any]) -> None:
+        self.banners, self.stored = banners, stored
 
     def __iter__(self) -> Iterator[Any]:
-        yield self.banner
+        yield from self.banners
         yield from self.stored
 
     def __len__(self) -> int:
-        return 1 + len(self.stored)
+        return len(self.banners) + len(self.stored)
 
 
 def takeover_banner(request: HttpRequest, site: admin.AdminSite) -> TakeoverBanner | None:
     """The banner for a request that acts as another user: who, and a Release button that POSTs
     back to this page. None for any other request."""
-    token = getattr(request, "token", None)
-    user = getattr(request, "user", None)
-    if not isinstance(token, Token) or token.active_takeover_id is None or user is None:
-        return None
-    if getattr(user, "pk", None) == token.user_id:  # the takeover no longer holds
+    user = request_state.acting_as(request)
+    if user is None:
         return None
     release = release_url(site.name)
     if release is None:
@@ -280,17 +283,37 @@ def takeover_banner(request: HttpRequest, site: admin.AdminSite) -> TakeoverBann
     )
 
 
+def insecure_cookie_banner(request: HttpRequest) -> InsecureCookieBanner | None:
+    """Why logging in here seems to do nothing: the browser drops the ``Secure`` cookie over http://."""
+    if not rules.secure_cookie_dropped(request):
+        return None
+    return InsecureCookieBanner(
+        format_html(
+            "{}",
+            gettext(
+                "You cannot log in over an unencrypted connection: this site keeps you signed in "
+                "with a cookie that browsers send only over HTTPS. Open it with https://, or with "
+                "http://localhost on a development machine."
+            ),
+        )
+    )
+
+
 def show_takeover_banner(site: admin.AdminSite) -> None:
-    """Show the banner on every page of ``site`` during a takeover, through its ``each_context``."""
+    """Show the banners on every page of ``site`` through its ``each_context``: during a takeover,
+    who and Release; over http:// to a host whose browser drops the ``Secure`` cookie, why no
+    login can work."""
     each_context = site.each_context
     if getattr(each_context, "shows_takeover_banner", False):
         return
 
     def each_context_with_banner(request: HttpRequest) -> dict[str, Any]:
         context = each_context(request)
-        banner = takeover_banner(request, site)
-        if banner is not None:
-            context["messages"] = _AfterBanner(banner, get_messages(request))
+        banners = [
+            banner for banner in (takeover_banner(request, site), insecure_cookie_banner(request)) if banner
+        ]
+        if banners:
+            context["messages"] = _AfterBanners(banners, get_messages(request))
         return context
 
     each_context_with_banner.shows_takeover_banner = True

@@ -4,14 +4,19 @@ from collections.abc import Callable
 from functools import wraps
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from auth_token.conf import settings
 from auth_token.models import HEADER
-from auth_token.state import get_state
+from auth_token.state import cookie_rejected, get_state
 
 RENEWAL_EXEMPT_ATTRIBUTE = "_auth_token_renewal_exempt"
+SESSION_ENDED = _(
+    "Your session has ended: it expired or was signed out from another device. Please log in again."
+)
 
 
 def renewal_exempt(view: Callable) -> Callable:
@@ -38,6 +43,8 @@ def _unauthorized(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(status=401)
         response["WWW-Authenticate"] = f'{settings.HEADER_TOKEN_TYPE} error="invalid_token"'
         return response
+    if cookie_rejected(request):
+        messages.warning(request, SESSION_ENDED, fail_silently=True)
     return redirect_to_login(request.get_full_path())
 
 

@@ -1,9 +1,10 @@
-"""Where a takeover, and its release, send the browser, and where Release posts."""
+"""Where a login, a takeover and its release send the browser, and where Release posts."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.shortcuts import resolve_url
 from django.urls import NoReverseMatch, Resolver404, get_script_prefix, resolve, reverse
@@ -14,11 +15,21 @@ from auth_token.conf import settings
 def takeover_landing_url() -> str:
     """``TAKEOVER_REDIRECT_URL``; the admin's index instead when that is a path this site does not
     serve (a new project has no ``/``), so a takeover never lands on a 404."""
-    url = resolve_url(settings.TAKEOVER_REDIRECT_URL)
+    return _served_or(resolve_url(settings.TAKEOVER_REDIRECT_URL), "admin:index")
+
+
+def after_login_url() -> str:
+    """``LOGIN_REDIRECT_URL``; our sessions page instead when that is a path this site does not
+    serve (Django's default, ``/accounts/profile/``, in most projects)."""
+    return _served_or(resolve_url(django_settings.LOGIN_REDIRECT_URL), "auth_token:sessions")
+
+
+def _served_or(url: str, fallback: str) -> str:
+    """``url``, unless it is a local path that no URL pattern serves and ``fallback`` reverses."""
     if not url.startswith("/") or url.startswith("//") or _served(url):
         return url
     try:
-        return reverse("admin:index")
+        return reverse(fallback)
     except NoReverseMatch:
         return url
 

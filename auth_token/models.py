@@ -271,6 +271,11 @@ class DeviceKey(UserAgentMixin, models.Model):
     def __repr__(self) -> str:
         return f"<DeviceKey {self.pk} uuid={self.uuid} user={self.user_id} active={self.is_active}>"
 
+    @property
+    def display_name(self) -> str:
+        """The name given at registration, else the app and system that registered it."""
+        return self.name or (self.client_name if self.user_agent else str(_("Unnamed device")))
+
 
 class PendingInvalidation(models.Model):
     """A token cache invalidation that could not reach the cache when it was made.

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from django.contrib.auth.base_user import AbstractBaseUser
+    from django.http import HttpRequest
 
     from auth_token.models import Token, UserTokenTakeover
 
@@ -70,6 +71,24 @@ def session_hash_matches(stored: str, user: AbstractBaseUser) -> bool:
 
 
 # Token validity -----------------------------------------------------------------------------
+
+
+# Browsers keep a Secure cookie sent over plain http:// from loopback hosts only; Django's test
+# client keeps every cookie, for its host "testserver".
+COOKIE_KEEPING_HOSTS = ("localhost", "127.0.0.1", "[::1]", "testserver")
+
+
+def secure_cookie_dropped(request: HttpRequest) -> bool:
+    """Whether the browser would drop our token cookie: it is ``Secure`` and the request came over
+    plain http:// to a host that is not a loopback one. A login would then seem to do nothing."""
+    if not settings.COOKIE or not settings.COOKIE_SECURE or request.is_secure():
+        return False
+    host = request.get_host()
+    hostname = host[: host.index("]") + 1] if host.startswith("[") else host.partition(":")[0]
+    hostname = hostname.lower()
+    return not (
+        hostname in COOKIE_KEEPING_HOSTS or hostname.endswith(".localhost") or hostname.startswith("127.")
+    )
 
 
 def token_is_live(token: Token) -> bool:

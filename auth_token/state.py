@@ -15,7 +15,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import SynchronousOnlyOperation
 from django.utils.functional import SimpleLazyObject
 
-from auth_token.models import AnonymousToken
+from auth_token.models import COOKIE, AnonymousToken
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -100,6 +100,31 @@ current_state: ContextVar[RequestState | None] = ContextVar("auth_token_current_
 
 def get_state(request: HttpRequest | None) -> RequestState | None:
     return getattr(request, _ATTRIBUTE, None) if request is not None else None
+
+
+def acting_as(request: HttpRequest | None) -> AbstractBaseUser | None:
+    """The user ``request`` acts as under a takeover that holds (for a banner), else None."""
+    token = getattr(request, "token", None)
+    if getattr(token, "active_takeover_id", None) is None:
+        return None
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.pk == token.user_id:  # the takeover no longer holds
+        return None
+    return user
+
+
+def cookie_rejected(request: HttpRequest | None) -> bool:
+    """Whether ``request`` came with a token cookie that no longer signs anyone in (it expired or
+    was revoked elsewhere): the middleware deletes that cookie from this response."""
+    state = get_state(request)
+    if state is None or state.logged_out or state.issued is not None:
+        return False
+    credential = state.credential
+    # A malformed or empty cookie is garbage, not a session that ended.
+    if credential is None or credential.source != COOKIE or credential.raw is None:
+        return False
+    state.resolve()
+    return not state.token.is_authenticated
 
 
 def start(request: HttpRequest, credential: Credential | None, lookups: Lookups) -> RequestState:

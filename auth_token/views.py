@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import RedirectURLMixin
+from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
@@ -19,18 +21,46 @@ from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import ListView
 
-from auth_token import services, throttling
-from auth_token.decorators import token_required
+from auth_token import rules, services, throttling
+from auth_token import state as request_state
+from auth_token.decorators import SESSION_ENDED, token_required
 from auth_token.exceptions import TakeoverActive
 from auth_token.forms import TokenAuthenticationForm
-from auth_token.landing import release_url, takeover_landing_url
+from auth_token.landing import after_login_url, release_url, takeover_landing_url
 from auth_token.models import DeviceKey, Token
 from auth_token.services._request import refuse_during_takeover
 
 
+def page_context(request: HttpRequest) -> dict[str, Any]:
+    """What ``auth_token/base.html`` shows of the request: who is signed in, the takeover banner
+    with Release, the messages. Our views pass it, so the pages need no context processor."""
+    acting_as = request_state.acting_as(request)
+    return {
+        "account_user": getattr(request, "user", None),
+        "acting_as": acting_as,
+        "release_url": release_url() if acting_as is not None else None,
+        "home_url": after_login_url(),
+        # Where Release comes back to: this page, unless it answered a POST.
+        "current_path": request.get_full_path() if request.method in ("GET", "HEAD") else "",
+        "messages": get_messages(request),
+    }
+
+
+class PageMixin:
+    """Adds ``page_context()`` to a class-based view's context."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**page_context(self.request), **super().get_context_data(**kwargs)}
+
+
 @method_decorator(login_not_required, name="dispatch")
-class LoginView(auth_views.LoginView):
-    """Django's login view, issuing a cookie-only token ("remember me" keeps it for longer)."""
+class LoginView(PageMixin, auth_views.LoginView):
+    """Django's login view, issuing a cookie-only token ("remember me" keeps it for longer).
+
+    A signed-in visitor is told who they are; a visitor whose cookie just stopped working is told
+    their session ended; over plain http:// to a host whose browser would drop the ``Secure``
+    cookie, the page says so and refuses to log in rather than seeming to do nothing.
+    """
 
     form_class = TokenAuthenticationForm
     template_name = "auth_token/login.html"
@@ -41,11 +71,26 @@ class LoginView(auth_views.LoginView):
         seconds = throttling.check_attempt(request, {"username": request.POST.get("username", "")})
         if seconds is not None:
             return self.throttled(seconds)
+        if rules.secure_cookie_dropped(request):  # the page says why; nothing is authenticated
+            form = self.get_form_class()(request, initial={"username": request.POST.get("username", "")})
+            return self.render_to_response(self.get_context_data(form=form), status=400)
         return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            insecure_cookie=rules.secure_cookie_dropped(self.request),
+            session_ended=request_state.cookie_rejected(self.request),
+            session_ended_message=SESSION_ENDED,
+            **kwargs,
+        )
+
+    def get_default_redirect_url(self) -> str:
+        return after_login_url()
 
     def throttled(self, seconds: int) -> TemplateResponse:
         """Answer 429 with ``Retry-After``: too many attempts from this address or for this username."""
         context = {
+            **page_context(self.request),
             "retry_after": seconds,
             "retry_after_minutes": math.ceil(seconds / 60),
             "login_url": self.request.get_full_path(),
@@ -64,7 +109,7 @@ class LoginView(auth_views.LoginView):
         return HttpResponseRedirect(self.get_success_url())
 
 
-class LogoutView(auth_views.LogoutView):
+class LogoutView(PageMixin, auth_views.LogoutView):
     """A POST ends the token and deletes the cookie. A GET (a link, a typed address) changes
     nothing: it asks to confirm with a button that POSTs, where Django's view answers 405."""
 
@@ -84,7 +129,7 @@ class LogoutView(auth_views.LogoutView):
         return super().get(request, *args, **kwargs)
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
+class PasswordChangeView(PageMixin, auth_views.PasswordChangeView):
     """Django's view; this browser gets a new token, every other token of the user ends.
 
     Refused during a takeover before the form is even shown, so it is never saved and then refused.
@@ -104,12 +149,12 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return HttpResponseRedirect(self.get_success_url())
 
 
-class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+class PasswordChangeDoneView(PageMixin, auth_views.PasswordChangeDoneView):
     template_name = "auth_token/password_change_done.html"
 
 
 @method_decorator(token_required, name="dispatch")
-class SessionListView(ListView):
+class SessionListView(PageMixin, ListView):
     """The current user's active sessions, most recently used first; the current one is marked."""
 
     template_name = "auth_token/sessions.html"
@@ -137,6 +182,18 @@ class RevokeView(View):
             return redirect(django_settings.LOGIN_URL)
         services.revoke(token, request=request)
         messages.success(request, _("The session was signed out."), fail_silently=True)
+        return redirect("auth_token:sessions")
+
+
+@method_decorator(token_required, name="dispatch")
+class RemoveDeviceView(View):
+    """POST only: deactivate one of the user's devices and sign out what it signed in."""
+
+    def post(self, request, device_id):
+        # Another user's, an unknown or an already removed device: 404 alike.
+        device = get_object_or_404(DeviceKey, pk=device_id, user=request.user, is_active=True)
+        services.deactivate_device(device, request=request)
+        messages.success(request, _("The device was removed."), fail_silently=True)
         return redirect("auth_token:sessions")
 
 
@@ -170,6 +227,7 @@ def takeover_refused(request: HttpRequest, exception: TakeoverActive) -> HttpRes
     """The 403 page of an action refused during a takeover: what was refused, as whom, and a
     Release button that comes back here (a GET) or goes where Release lands."""
     context = {
+        **page_context(request),
         "message": str(exception),
         "acting_as": request.user,
         "release_url": release_url(),

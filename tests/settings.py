@@ -15,6 +15,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.admin",
+    "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -45,6 +46,8 @@ TEMPLATES = [
         },
     }
 ]
+
+STATIC_URL = "static/"
 
 DATABASE_ENGINES = {
     "sqlite": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},

@@ -149,7 +149,7 @@ def test_token_admin__change_form_shows_no_secret_and_only_name_is_editable(root
     assert_shows_none(response, secrets_of(token, raw))
     content = response.content.decode()
     assert str(token.public_id) in content
-    assert "Firefox / Linux (pc)" in content
+    assert "Firefox on Linux" in content
     form = response.context["adminform"].form
     assert list(form.fields) == ["name"]
     root_client.post(f"{TOKENS}{token.pk}/change/", {"name": "Laptop"})

@@ -42,6 +42,7 @@ COMPONENTS = {
     "auth_token.urls": "web",
     "auth_token.forms": "web",
     "auth_token.context_processors": "web",
+    "auth_token.templatetags": "web",
     "auth_token.admin": "admin",
     "auth_token.admin_takeover": "admin",
     "auth_token.contrib.rest_framework": "drf",

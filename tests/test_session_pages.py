@@ -35,10 +35,10 @@ def revoke_url(token):
     return f"/auth/sessions/{token.public_id}/revoke/"
 
 
-def table_rows(response):
-    """Return the HTML of each row of the sessions table."""
-    body = response.content.decode().split("<tbody>")[1].split("</tbody>")[0]
-    return body.split("<tr")[1:]
+def session_items(response):
+    """Return the HTML of each item of the sessions list."""
+    body = response.content.decode().split('aria-label="Sessions">')[1].split("</ul>")[0]
+    return body.split('<li class="at-item')[1:]
 
 
 def messages_of(response):
@@ -66,7 +66,7 @@ def test_sessions__lists_own_active_tokens_newest_first(client, alice, bob):
     assert response.status_code == 200
     assert [token.pk for token in response.context["sessions"]] == [phone.pk, current.pk, laptop.pk]
     content = response.content.decode()
-    for shown in ("Phone", "Chrome Mobile", "Android", "Mobile", "203.0.113.7", "Laptop"):
+    for shown in ("Phone", "Chrome Mobile on Android", "203.0.113.7", "Laptop"):
         assert shown in content
     for hidden in (revoked, expired, bobs):
         assert str(hidden.public_id) not in content
@@ -79,13 +79,13 @@ def test_sessions__lists_own_active_tokens_newest_first(client, alice, bob):
     for raw in (raw_cookie, laptop_raw, phone_raw, bobs_raw):
         assert raw not in content
     # Only the current session's row is marked.
-    rows = table_rows(response)
+    rows = session_items(response)
     assert len(rows) == 3
     marked = [row for row in rows if 'aria-current="true"' in row]
     assert len(marked) == 1
     assert str(current.public_id) in marked[0]
-    assert "(this session)" in marked[0]
-    assert content.count("(this session)") == 1
+    assert '<span class="at-badge">This browser</span>' in marked[0]
+    assert content.count('<span class="at-badge">') == 1
 
 
 def test_sessions__other_user_sees_only_own(token_client, alice, bob, alice_token):

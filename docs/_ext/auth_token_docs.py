@@ -1,7 +1,7 @@
 """Sphinx extension of the manual: the settings table, generated from ``auth_token.conf.DEFAULTS``.
 
-``.. auth-token-settings::`` renders one row per setting: its name, its default (read from
-``DEFAULTS``, so the table cannot drift) and the type and meaning kept in ``SETTINGS`` below. A
+``.. auth-token-settings::`` renders one entry per setting: its name, its default (read from
+``DEFAULTS``, so the list cannot drift) and the type and meaning kept in ``SETTINGS`` below. A
 setting without an entry here, or an entry for a setting that no longer exists, fails the build
 (and ``tests/test_docs.py``).
 """
@@ -130,7 +130,7 @@ def check_settings_documented() -> None:
 
 
 class SettingsTable(SphinxDirective):
-    """Render every setting of ``auth_token.conf.DEFAULTS`` as a definition table."""
+    """Render every setting of ``auth_token.conf.DEFAULTS`` as a definition list."""
 
     has_content = False
 
@@ -141,17 +141,18 @@ class SettingsTable(SphinxDirective):
         # Rebuild this page when the defaults or this file change (incremental builds).
         self.env.note_dependency(sys.modules["auth_token.conf"].__file__)
         self.env.note_dependency(__file__)
-        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 25 20 15 40", ""]
-        lines += ["   * - Setting", "     - Default", "     - Type", "     - Meaning"]
+        # A definition per setting, not a table: the meanings stay readable at any width.
+        lines = []
         for name, default in DEFAULTS.items():
             kind, meaning = SETTINGS[name]
             lines += [
-                f"   * - .. _setting-{name}:",
+                f".. _setting-{name}:",
                 "",
-                f"       ``{PREFIX}{name}``",
-                f"     - ``{default!r}``",
-                f"     - {kind}",
-                f"     - {meaning}",
+                f"``{PREFIX}{name}``",
+                f"    *{kind}*, default ``{default!r}``.",
+                "",
+                f"    {meaning}",
+                "",
             ]
         container = nodes.container()
         self.state.nested_parse(StringList(lines, source="auth_token.conf.DEFAULTS"), 0, container)

@@ -1,61 +1,15 @@
 """The takeover in a real browser: Debian's chromium, driven by Playwright, against the live server.
 
-Needs the ``browser`` extra (``pip install -e '.[browser]'``) and ``/usr/bin/chromium`` (``apt-get
-install chromium``; never ``playwright install``). Without them the test skips, or fails when ``CI``
-is set. Screenshots go to ``test-artifacts/screenshots/`` at the repository root.
+Needs what ``tests/browser.py`` says; without it the test skips, or fails when ``CI`` is set.
+Screenshots go to ``test-artifacts/screenshots/`` at the repository root.
 """
 
 import io
-import os
-from contextlib import contextmanager
-from pathlib import Path
 
-import pytest
 from django.core.management import call_command
 
 from auth_token.models import UserTokenTakeover
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-TIMEOUT_MS = 10_000  # per action or expectation; the whole test stays well under a minute
-
-
-def unavailable(reason):
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-@contextmanager
-def browser_page():
-    """A fresh Chromium page, closed with its browser whatever happens.
-
-    Playwright's sync API keeps an event loop running in this thread, where Django refuses ORM
-    calls: the test talks to the database only outside this block.
-    """
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("playwright is not installed: pip install -e '.[browser]'")
-    if not CHROMIUM.exists():
-        unavailable(f"{CHROMIUM} is missing: apt-get install chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=20_000
-        )
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 800})
-            context.set_default_timeout(TIMEOUT_MS)
-            yield context.new_page()
-        finally:
-            browser.close()
+from tests.browser import SCREENSHOTS, TIMEOUT_MS, browser_page
 
 
 def test_takeover_from_the_admin_and_release(live_server):
