@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import django
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
@@ -53,6 +54,7 @@ class TakeoverForm(forms.Form):
         label=_("Reason"),
         max_length=255,
         required=False,
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
         help_text=_("Kept in the takeover's audit record, e.g. a support ticket number."),
     )
 
@@ -154,6 +156,8 @@ class TakeoverUserAdminMixin:
             "change_url": change_url,
             "next": request.GET.get("next", ""),
             "is_popup": False,
+            # The admin's breadcrumbs became a list in Django 6.1: the same markup as its pages.
+            "breadcrumbs_as_list": django.VERSION >= (6, 1),
         }
         request.current_app = self.admin_site.name
         status = 400 if form.is_bound else 200
