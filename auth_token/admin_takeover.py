@@ -145,7 +145,7 @@ class TakeoverUserAdminMixin:
                 request, gettext("You are now acting as %(user)s.") % {"user": user}, messages.SUCCESS
             )
             redirect_to = request.POST.get("next", request.GET.get("next", ""))
-            return HttpResponseRedirect(_safe_next(request, redirect_to, takeover_landing_url()))
+            return HttpResponseRedirect(_safe_next(request, redirect_to, takeover_landing_url(user)))
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Take over %(user)s") % {"user": user},
@@ -277,7 +277,7 @@ def takeover_banner(request: HttpRequest, site: admin.AdminSite) -> TakeoverBann
         format_html(
             '<form method="post" action="{}" class="auth-token-takeover">'
             '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
-            '<input type="hidden" name="next" value="{}">{} <button type="submit">{}</button></form>',
+            '<input type="hidden" name="next" value="{}">{} <input type="submit" value="{}"></form>',
             release,
             get_token(request),
             request.get_full_path(),

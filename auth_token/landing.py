@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
@@ -11,11 +12,17 @@ from django.urls import NoReverseMatch, Resolver404, get_script_prefix, resolve,
 
 from auth_token.conf import settings
 
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
-def takeover_landing_url() -> str:
-    """``TAKEOVER_REDIRECT_URL``; the admin's index instead when that is a path this site does not
-    serve (a new project has no ``/``), so a takeover never lands on a 404."""
-    return _served_or(resolve_url(settings.TAKEOVER_REDIRECT_URL), "admin:index")
+
+def takeover_landing_url(user: AbstractBaseUser | None = None) -> str:
+    """``TAKEOVER_REDIRECT_URL``, unless that is a path this site does not serve (a new project has
+    no ``/``): then the admin's index for a ``user`` who may use the admin, else our sessions page
+    (whose banner offers Release), so a takeover never lands on a 404 or the admin's refusal."""
+    staff = user is not None and user.is_active and getattr(user, "is_staff", False)
+    fallbacks = ("admin:index", "auth_token:sessions") if staff else ("auth_token:sessions", "admin:index")
+    return _served_or(resolve_url(settings.TAKEOVER_REDIRECT_URL), *fallbacks)
 
 
 def after_login_url() -> str:
@@ -24,14 +31,17 @@ def after_login_url() -> str:
     return _served_or(resolve_url(django_settings.LOGIN_REDIRECT_URL), "auth_token:sessions")
 
 
-def _served_or(url: str, fallback: str) -> str:
-    """``url``, unless it is a local path that no URL pattern serves and ``fallback`` reverses."""
+def _served_or(url: str, *fallbacks: str) -> str:
+    """``url``, unless it is a local path that no URL pattern serves: then the first of
+    ``fallbacks`` that reverses."""
     if not url.startswith("/") or url.startswith("//") or _served(url):
         return url
-    try:
-        return reverse(fallback)
-    except NoReverseMatch:
-        return url
+    for name in fallbacks:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return url
 
 
 def _served(url: str) -> bool:

@@ -19,7 +19,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
-from django.views.generic import ListView
+from django.views.generic import ListView, TemplateView
 
 from auth_token import rules, services, throttling
 from auth_token import state as request_state
@@ -211,8 +211,11 @@ class RevokeOthersView(View):
 
 
 @method_decorator(token_required, name="dispatch")
-class ReleaseTakeoverView(RedirectURLMixin, View):
-    """POST only: stop acting as another user; works even if that user is gone or inactive."""
+class ReleaseTakeoverView(PageMixin, RedirectURLMixin, TemplateView):
+    """POST: stop acting as another user; works even if that user is gone or inactive. A GET (a
+    typed address) shows the button."""
+
+    template_name = "auth_token/release.html"
 
     def post(self, request):
         if services.release_takeover(request):
@@ -220,16 +223,20 @@ class ReleaseTakeoverView(RedirectURLMixin, View):
         return HttpResponseRedirect(self.get_success_url())
 
     def get_default_redirect_url(self):
-        return takeover_landing_url()
+        return takeover_landing_url(self.request.user)
 
 
 def takeover_refused(request: HttpRequest, exception: TakeoverActive) -> HttpResponse:
     """The 403 page of an action refused during a takeover: what was refused, as whom, and a
     Release button that comes back here (a GET) or goes where Release lands."""
+    # From the takeover record: a refused login() has already put its own user on the request.
+    takeover = getattr(getattr(request, "token", None), "active_takeover", None)
+    acting_as = (takeover.user or takeover.user_repr) if takeover is not None else request.user
     context = {
         **page_context(request),
         "message": str(exception),
-        "acting_as": request.user,
+        "account_user": acting_as,
+        "acting_as": acting_as,
         "release_url": release_url(),
         "next": request.get_full_path() if request.method in ("GET", "HEAD") else "",
     }

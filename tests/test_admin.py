@@ -205,7 +205,7 @@ def test_takeover_admin__pages_show_no_secret(root_client, alice, bob, utc):
         response = root_client.get(url)
         assert_shows_none(response, secrets_of(token, raw, takeover))
         content = response.content.decode()
-        assert str(token.public_id) in content
+        assert (str(token.public_id) in content) is (url != TAKEOVERS)  # the list leaves it to the detail
         assert "ticket 42" in content
 
 

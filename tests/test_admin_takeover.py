@@ -475,11 +475,20 @@ def no_home(settings):
     settings.ROOT_URLCONF = "tests.urls_without_home"
 
 
-def test_takeover__lands_on_the_admin_index_when_nothing_serves_the_redirect_url(no_home):
-    actor, target = make_user("superuser", "actor"), make_user("normal", "target")
+@pytest.mark.parametrize(
+    ("target_role", "landing"), [("normal", "/accounts/sessions/"), ("staff", "/admin/")]
+)
+def test_takeover__lands_where_the_target_can_be_when_nothing_serves_the_redirect_url(
+    no_home, target_role, landing
+):
+    """Nothing serves "/": a user without the admin lands on the sessions page (its banner offers
+    Release), not on the admin's refusal; staff land on the admin's index."""
+    actor, target = make_user("superuser", "actor"), make_user(target_role, "target")
     client, _ = logged_in(actor)
-    assert client.post(takeover_url(target))["Location"] == "/admin/"
-    # And release lands there too.
+    assert client.post(takeover_url(target))["Location"] == landing
+    page = client.get(landing, follow=True).content.decode()
+    assert "You are acting as target." in page
+    # Release lands on the admin's index: the actor is staff.
     assert client.post("/accounts/takeover/release/")["Location"] == "/admin/"
 
 
@@ -496,7 +505,8 @@ def banner_of(response):
         response.content.decode(),
         re.S,
     )
-    return match and (match[1], re.sub(r"<[^>]+>", " ", match[2]).split())
+    text = re.sub(r'<input type="submit" value="([^"]+)">', r" \1 ", match[2]) if match else ""
+    return match and (match[1], re.sub(r"<[^>]+>", " ", text).split())
 
 
 @pytest.mark.parametrize("target_role", ["normal", "staff"])

@@ -177,9 +177,11 @@ def walk_admin_and_takeover(page, base, checker, alice_pk, token_pk):
     checker.check(page, "admin-takeover-confirm")
     page.get_by_label("Reason").fill("Ticket 4711")
     page.get_by_role("button", name="Take over", exact=True).click()
-    # Nothing serves "/": the admin's index, which sends alice (no admin access) to its login
-    # page, with the banner.
-    expect(page).to_have_url(f"{base}/admin/login/?next=/admin/")
+    # Nothing serves "/", and alice may not use the admin: her sessions page, with the banner.
+    expect(page).to_have_url(f"{base}/accounts/sessions/")
+    expect(page.locator("#takeover-banner")).to_contain_text("You are acting as alice.")
+    checker.check(page, "sessions-during-takeover")
+    page.goto(f"{base}/admin/")  # the admin refuses alice, and still offers Release
     expect(page.get_by_text("You are acting as alice.")).to_be_visible()
     checker.check(page, "admin-during-takeover")
 

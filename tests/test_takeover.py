@@ -205,7 +205,10 @@ def test_takeover__refuses_minting_and_account_wide_actions(staff_client, alice,
 
 def test_release__view(staff_client, alice):
     start(staff_client, alice)
-    assert staff_client.get("/auth/takeover/release/").status_code == 405
+    page = staff_client.get("/auth/takeover/release/")  # a typed address: the button, nothing ended
+    assert page.status_code == 200
+    assert "You are acting as alice." in page.content.decode()
+    assert whoami(staff_client) == "alice"
     response = staff_client.post("/auth/takeover/release/", {"next": "/protected/"})
     assert response["Location"] == "/protected/"
     assert whoami(staff_client) == "staff"
@@ -213,6 +216,9 @@ def test_release__view(staff_client, alice):
     assert (record.is_active, record.end_reason) == (False, "released")
     assert record.ended_at is not None
     assert Token.objects.get().active_takeover is None
+    assert (
+        "You are not acting as another user." in staff_client.get("/auth/takeover/release/").content.decode()
+    )
 
 
 def test_release__unsafe_next(staff_client, alice, settings):
@@ -451,3 +457,28 @@ def test_refused_during_takeover__no_page_for_a_client_that_does_not_take_html(s
     response = staff_client.get("/auth/password/", headers={"Accept": "application/json"})
     assert response.status_code == 403
     assert b"You are acting as" not in response.content
+
+
+def test_refused_during_takeover__names_the_user_taken_over_after_a_refused_admin_login(alice, staff):
+    """Replayed from a new-user trial: Django's login() puts its user on the request before the
+    bridge refuses it; the page must still say who the request acts as."""
+    staff.set_password("staff-pass")
+    staff.save()
+    client = Client()
+    client.force_login(staff)
+    start(client, alice)
+    response = client.post("/admin/login/?next=/admin/", {"username": "staff", "password": "staff-pass"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "You are acting as alice." in page and "acting as staff" not in page
+    assert whoami(client) == "alice"
+
+
+def test_logout_during_takeover__says_the_takeover_ended(staff_client, alice):
+    start(staff_client, alice)
+    confirm = staff_client.get("/auth/logout/").content.decode()
+    assert "Logging out ends the takeover; you stay signed in as yourself." in confirm
+    staff_client.post("/auth/logout/", {"next": "/auth/logout/"})
+    page = staff_client.get("/auth/logout/").content.decode()
+    assert "You are signed in as staff. Log out of this browser?" in page
+    assert whoami(staff_client) == "staff"

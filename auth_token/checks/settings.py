@@ -51,7 +51,8 @@ E009 = checks.Error(
     id="auth_token.E009",
 )
 W010 = checks.Warning(
-    "AUTH_TOKEN_LOGIN_THROTTLE_RATE is set, but the first of AUTHENTICATION_BACKENDS does not "
+    "The login throttle is on (AUTH_TOKEN_LOGIN_THROTTLE_RATE, 30/min by default), but the first "
+    "of AUTHENTICATION_BACKENDS does not "
     "guard logins: only auth_token's own login views are throttled, not the admin's or other "
     "apps' logins.",
     hint=(

@@ -93,7 +93,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "TAKEOVER_REDIRECT_URL": (
         "str",
         "Where the admin sends the actor once a takeover has started, and where Release lands "
-        "without a ``next``; the admin's index when nothing serves that path.",
+        "without a ``next``. When nothing serves that path: the sessions page of a user taken "
+        "over, the admin's index for staff.",
     ),
     "TAKEOVER_REQUIRE_REASON": (
         "bool",
