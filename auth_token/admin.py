@@ -137,7 +137,7 @@ class TokenAdmin(CredentialAdmin):
     # Narrow enough for 1280 pixels: the name falls back to "Chrome on macOS", the status carries
     # the expiry; the detail page has every field.
     list_display = ("user", "display_name", "ip", "last_access", "status")
-    list_filter = ("is_active", ExpiredFilter)
+    list_filter = ("is_active", ExpiredFilter, "kind")
     search_fields = ("=ip",)
     secret_fields = ("key", "session_auth_hash")
     exclude = secret_fields
@@ -145,6 +145,8 @@ class TokenAdmin(CredentialAdmin):
         "public_id",
         "user",
         "name",
+        "kind",
+        "scopes",
         "is_active",
         "expiration",
         "created_at",

@@ -45,6 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "TAKEOVER_USER_ADMIN": True,
     "EXPIRATION_HEADER": "X-Authorization-Expiration",
     "LOGIN_THROTTLE_RATE": "30/min",
+    "SCOPES": {},
 }
 
 # Settings of the original django-auth-token that no longer exist, with what replaces them

@@ -6,9 +6,10 @@ from functools import wraps
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 
+from auth_token import rules, scopes
 from auth_token.conf import settings
 from auth_token.models import HEADER
 from auth_token.state import cookie_rejected, get_state
@@ -68,3 +69,43 @@ def token_required(view: Callable) -> Callable:
         return _unauthorized(request)
 
     return sync_wrapper
+
+
+def scope_required(*required: str) -> Callable:
+    """Like ``token_required``, and the request's token must hold every scope of ``required``:
+    else 403 with ``WWW-Authenticate: Bearer error="insufficient_scope"``. Scopes only narrow: the
+    view's own checks still apply."""
+
+    def decorator(view: Callable) -> Callable:
+        if iscoroutinefunction(view):
+
+            async def async_wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+                if not (await request.auser()).is_authenticated:
+                    return _unauthorized(request)
+                missing = rules.missing_scopes(await request.atoken(), required)
+                return (
+                    _insufficient_scope(required, missing)
+                    if missing
+                    else await view(request, *args, **kwargs)
+                )
+
+            wrapper = wraps(view)(async_wrapper)
+            markcoroutinefunction(wrapper)
+            return wrapper
+
+        @wraps(view)
+        def sync_wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return _unauthorized(request)
+            missing = rules.missing_scopes(request.token, required)
+            return _insufficient_scope(required, missing) if missing else view(request, *args, **kwargs)
+
+        return sync_wrapper
+
+    return decorator
+
+
+def _insufficient_scope(required: tuple[str, ...], missing: list[str]) -> HttpResponse:
+    response = JsonResponse({"detail": scopes.refusal(missing)}, status=403)
+    response["WWW-Authenticate"] = scopes.challenge(required)
+    return response

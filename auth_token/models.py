@@ -77,6 +77,18 @@ def _known(family: str) -> str:
     return "" if family in ("", "Other") else family
 
 
+class TokenKind(models.TextChoices):
+    SESSION = "session", _("Session")  # a password login, in a browser or an API client
+    PERSONAL = "personal", _("Personal access token")
+    DEVICE = "device", _("Device")  # minted by a device login
+    IMPORT = "import", _("Imported")  # a DRF authtoken key, imported
+
+
+def every_scope() -> list[str]:
+    """The default of ``Token.scopes``: every declared scope."""
+    return ["*"]
+
+
 class TokenQuerySet(models.QuerySet):
     def active(self) -> TokenQuerySet:
         """Return the tokens that still authenticate as far as the token row alone can tell."""
@@ -104,6 +116,12 @@ class Token(UserAgentMixin, models.Model):
     )
     user_agent = models.CharField(_("user agent"), max_length=USER_AGENT_LENGTH, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=TokenKind.choices, default=TokenKind.SESSION)
+    scopes = models.JSONField(
+        _("scopes"),
+        default=every_scope,
+        help_text=_('What the token may be used for: ["*"] for every declared scope, [] for none.'),
+    )
     auth_slug = models.SlugField(_("authorization slug"), max_length=100, blank=True)
     backend = models.CharField(_("backend"), max_length=255)
     allowed_cookie = models.BooleanField(_("allowed in a cookie"), default=True)

@@ -19,16 +19,17 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from auth_token.conf import settings
-from auth_token.models import HEADER
+from auth_token.models import HEADER, Token
 from auth_token.reasons import TakeoverEndReason
+from auth_token.scopes import EVERY_SCOPE
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.http import HttpRequest
 
-    from auth_token.models import Token, UserTokenTakeover
+    from auth_token.models import UserTokenTakeover
 
 TAKEOVER_PERMISSION = "auth_token.takeover_user"
 
@@ -104,6 +105,19 @@ def token_accepts(token: Token, source: str) -> bool:
     """
     allowed = token.allowed_header if source == HEADER else token.allowed_cookie
     return allowed and user_can_authenticate(token.user, token.backend)
+
+
+def missing_scopes(credential: object, required: Iterable[str]) -> list[str]:
+    """The scopes of ``required`` that the request's ``credential`` lacks, for a request already
+    known to be authenticated. Only our ``Token`` carries scopes (``"*"``: every one); a credential
+    of another kind (a DRF authtoken key, a Django session) has none to narrow what its user may
+    do. Scopes only narrow: the view's own permissions still apply."""
+    if not isinstance(credential, Token):
+        return []
+    held = credential.scopes
+    if EVERY_SCOPE in held:
+        return []
+    return [scope for scope in required if scope not in held]
 
 
 def user_can_authenticate(user: AbstractBaseUser | None, backend_path: str) -> bool:

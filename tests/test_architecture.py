@@ -22,6 +22,7 @@ COMPONENTS = {
     "auth_token.reasons": "base",
     "auth_token.client_ip": "base",
     "auth_token.landing": "base",
+    "auth_token.scopes": "base",
     "auth_token.keys": "keys",
     "auth_token.models": "models",
     "auth_token.rules": "rules",

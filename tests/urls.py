@@ -20,4 +20,7 @@ urlpatterns = [
     path("django-logout/", views.django_logout),
     path("django-password/", views.django_password_change),
     path("drf-migration/", views.DrfMigrationView.as_view()),
+    path("orders/", views.OrdersView.as_view()),
+    path("plain-orders/", views.plain_orders),
+    path("plain-orders-async/", views.plain_orders_async),
 ]

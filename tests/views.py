@@ -3,15 +3,17 @@
 from django.contrib.auth import authenticate, update_session_auth_hash
 from django.contrib.auth import login as django_login_function
 from django.contrib.auth import logout as django_logout_function
+from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse, JsonResponse
 from rest_framework.authentication import TokenAuthentication as DrfTokenAuthentication
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from auth_token import services
 from auth_token.contrib.rest_framework.authentication import TokenAuthentication
-from auth_token.decorators import renewal_exempt, token_required
+from auth_token.contrib.rest_framework.permissions import TokenHasReadWriteScope
+from auth_token.decorators import renewal_exempt, scope_required, token_required
 
 
 def _describe(user, token):
@@ -89,3 +91,37 @@ class DrfMigrationView(APIView):
 
     def get(self, request):
         return Response({"user": request.user.get_username()})
+
+
+# Scopes: a resource whose view needs both the user's permission (auth.view_user) and the
+# token's scope, as a project's views would.
+
+
+class HasViewUser(BasePermission):
+    def has_permission(self, request, view):
+        return request.user.has_perm("auth.view_user")
+
+
+class OrdersView(APIView):
+    authentication_classes = (TokenAuthentication,)
+    # The scope first: it reads only the token, where the permission check queries.
+    permission_classes = (IsAuthenticated, TokenHasReadWriteScope, HasViewUser)
+    required_scopes = ("orders",)
+    schema = None  # not part of the API under test
+
+    def get(self, request):
+        return Response({"orders": []})
+
+    def post(self, request):
+        return Response({"created": True}, status=201)
+
+
+@scope_required("orders:read")
+@permission_required("auth.view_user", raise_exception=True)
+def plain_orders(request):
+    return JsonResponse({"orders": []})
+
+
+@scope_required("orders:read")
+async def plain_orders_async(request):
+    return JsonResponse({"orders": []})

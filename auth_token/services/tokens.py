@@ -15,10 +15,11 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from auth_token import keys, rules, signals
+from auth_token import scopes as token_scopes
 from auth_token import state as request_state
 from auth_token.client_ip import client_ip
 from auth_token.conf import settings
-from auth_token.models import DeviceKey, Token
+from auth_token.models import DeviceKey, Token, TokenKind
 from auth_token.reasons import RevokeReason, TakeoverEndReason
 from auth_token.services._ending import announce_ended, end_rows, end_stale_sessions, end_tokens
 from auth_token.services._request import clean_user_agent, in_service, refuse_during_takeover, service_call
@@ -45,13 +46,17 @@ def login(
     allowed_cookie: bool = True,
     allowed_header: bool = True,
     device: DeviceKey | None = None,
+    scopes: Iterable[str] | None = None,
 ) -> tuple[Token, str]:
     """Create a token for ``user`` and return it with its raw value, which is never seen again.
 
     With a request, the request acts as ``user`` from now on and, for a cookie-allowed token, the
-    middleware sets the cookie and the request's previous cookie token is revoked.
+    middleware sets the cookie and the request's previous cookie token is revoked. ``scopes``
+    (None: every scope) narrow what the token may call; ``scopes.UnknownScope`` (a ``ValueError``)
+    refuses an undeclared one, before anything is written.
     """
     refuse_during_takeover(request)
+    granted = token_scopes.clean(scopes)
     token, raw = _new_token(
         request,
         user,
@@ -62,6 +67,8 @@ def login(
         allowed_cookie=allowed_cookie,
         allowed_header=allowed_header,
         device=device,
+        kind=TokenKind.DEVICE if device is not None else TokenKind.SESSION,
+        scopes=granted,
     )
     _insert_within_limit(token, related_objs, request)
     state = get_state(request)
@@ -249,6 +256,8 @@ def update_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> tu
         allowed_cookie=token.allowed_cookie,
         allowed_header=token.allowed_header,
         device=token.device,
+        kind=token.kind,
+        scopes=list(token.scopes),
     )
     related = [obj.content_object for obj in token.related_objects.all()]
     _insert_within_limit(new, [obj for obj in related if obj is not None], request)
@@ -282,6 +291,7 @@ def import_legacy_tokens(pairs: Iterable[tuple[str, AbstractBaseUser]], *, backe
             last_access=now,
             expires_at=expiry(now, now, expiration=False),
             allowed_cookie=False,
+            kind=TokenKind.IMPORT,
             session_auth_hash=rules.session_hash_of(user),
         )
         for digest, user in digests.items()

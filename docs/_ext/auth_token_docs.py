@@ -116,6 +116,13 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "``auth_token.throttling.ThrottledModelBackend`` (or the ``LoginThrottleBackend`` guard) "
         "first in ``AUTHENTICATION_BACKENDS`` (:ref:`login-throttle`); ``None`` turns it off.",
     ),
+    "SCOPES": (
+        "dict[str, str]",
+        'Your project\'s scopes, each with a description, e.g. ``{"orders:write": "Place orders"}``, '
+        "declared next to the library's own (``sessions:read``, ``sessions:write``, ``devices:read``, "
+        "``devices:write``, ``tokens:write``). A token can hold only declared scopes "
+        "(:doc:`/reference/scopes`).",
+    ),
 }
 
 

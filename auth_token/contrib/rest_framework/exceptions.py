@@ -6,12 +6,24 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException, AuthenticationFailed, PermissionDenied
 
+from auth_token import scopes
 from auth_token.exceptions import DeviceKeyAlreadyExists, SessionEnded, TakeoverActive
 
 
 class TakeoverActiveError(PermissionDenied):
     default_detail = _("This action is not allowed while you act as another user.")
     default_code = "takeover_active"
+
+
+class InsufficientScope(PermissionDenied):
+    """403 for a token that lacks a scope, with the ``WWW-Authenticate`` of RFC 6750 (3.1): DRF's
+    exception handler sends an exception's ``auth_header``."""
+
+    default_code = "insufficient_scope"
+
+    def __init__(self, required: tuple[str, ...], missing: list[str]) -> None:
+        super().__init__(scopes.refusal(missing))
+        self.auth_header = scopes.challenge(required)
 
 
 class DeviceKeyConflict(APIException):

@@ -10,8 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 from rest_framework import serializers
 
-from auth_token import keys
-from auth_token.models import DEVICE_UUID_LENGTH, DeviceKey, Token
+from auth_token.models import DEVICE_UUID_LENGTH, DeviceKey, Token, TokenKind
 
 INVALID_LOGIN = _("Unable to log in with these credentials.")
 INVALID_DEVICE = _("Unable to log in with these device credentials.")
@@ -132,8 +131,15 @@ class CurrentTokenSerializer(serializers.ModelSerializer):
     """The request's own token, for ``me/``. Never the key."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
-    kind = serializers.SerializerMethodField(
-        help_text=_("session, device (minted by a device login) or import.")
+    kind = serializers.ChoiceField(
+        choices=TokenKind.choices,
+        read_only=True,
+        help_text=_("session, personal (access token), device (minted by a device login) or import."),
+    )
+    scopes = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text=_('What the token may be used for; ["*"]: every declared scope.'),
     )
     long_lived = serializers.SerializerMethodField(help_text=_('Issued with "remember me" (MAX_TOKEN_AGE).'))
     source = serializers.CharField(
@@ -142,13 +148,8 @@ class CurrentTokenSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Token
-        fields = ("id", "name", "kind", "long_lived", "source", "created_at", "expires_at")
+        fields = ("id", "name", "kind", "scopes", "long_lived", "source", "created_at", "expires_at")
         read_only_fields = fields
-
-    def get_kind(self, token: Token) -> str:
-        if keys.is_legacy_digest(token.key):
-            return "import"
-        return "device" if token.device_id is not None else "session"
 
     def get_long_lived(self, token: Token) -> bool:
         return not token.expiration

@@ -36,6 +36,7 @@ from auth_token.contrib.rest_framework.openapi import (
     extend_schema,
 )
 from auth_token.contrib.rest_framework.parsers import SafeJSONParser
+from auth_token.contrib.rest_framework.permissions import TokenHasScope
 from auth_token.contrib.rest_framework.throttling import LoginRateThrottle
 from auth_token.credentials import foreign_scheme
 from auth_token.exceptions import InvalidDeviceCredentials
@@ -94,11 +95,20 @@ class TokenAPIView(APIView):
 
 
 class AuthenticatedAPIView(TokenAPIView):
-    """Base of the views that act on the caller's own tokens: our token required, no throttle."""
+    """Base of the views that act on the caller's own tokens: our token required, no throttle.
+
+    ``scopes_by_method`` names the scopes each HTTP method needs (none by default: a token may
+    always end or renew itself).
+    """
 
     authentication_classes = (TokenAuthentication,)
-    permission_classes = (IsAuthenticated,)
+    permission_classes = (IsAuthenticated, TokenHasScope)
     throttle_classes = ()
+    scopes_by_method: dict[str, tuple[str, ...]] = {}
+
+    def get_required_scopes(self, request: Request) -> tuple[str, ...]:
+        method = "GET" if request.method == "HEAD" else request.method
+        return self.scopes_by_method.get(method, ())
 
     def permission_denied(
         self, request: Request, message: str | None = None, code: str | None = None
@@ -218,6 +228,8 @@ class LogoutView(AuthenticatedAPIView):
 class LogoutAllView(AuthenticatedAPIView):
     """End every token and device key of the user, optionally but this request's token."""
 
+    scopes_by_method = {"POST": ("sessions:write",)}
+
     serializer_class = serializers.LogoutAllSerializer
 
     @extend_schema(
@@ -248,6 +260,8 @@ class RenewView(AuthenticatedAPIView):
 class MeView(AuthenticatedAPIView):
     """The user the request acts as, its token, and the takeover when one holds (no query)."""
 
+    scopes_by_method = {"GET": ("sessions:read",)}
+
     me_serializer_class = serializers.MeSerializer
 
     @extend_schema(tags=TAGS, responses={200: serializers.MeSerializer, **errors(401)})
@@ -267,6 +281,8 @@ class MeView(AuthenticatedAPIView):
 class SessionListView(AuthenticatedAPIView):
     """The user's active tokens, most recently used first (unpaginated: a user has few)."""
 
+    scopes_by_method = {"GET": ("sessions:read",)}
+
     session_serializer_class = serializers.TokenSessionSerializer
 
     @extend_schema(tags=TAGS, responses={200: serializers.TokenSessionSerializer(many=True), **errors(401)})
@@ -278,6 +294,8 @@ class SessionListView(AuthenticatedAPIView):
 
 class SessionDetailView(AuthenticatedAPIView):
     """Revoke one of the user's tokens by its public id."""
+
+    scopes_by_method = {"DELETE": ("sessions:write",)}
 
     @extend_schema(
         tags=TAGS,
@@ -304,6 +322,8 @@ class SessionDetailView(AuthenticatedAPIView):
 
 class DeviceListView(AuthenticatedAPIView):
     """The user's device keys; POST registers (or re-activates) one and shows its secret once."""
+
+    scopes_by_method = {"GET": ("devices:read",), "POST": ("devices:write",)}
 
     serializer_class = serializers.DeviceRegistrationSerializer
     device_serializer_class = serializers.DeviceKeySerializer
@@ -333,6 +353,8 @@ class DeviceListView(AuthenticatedAPIView):
 
 class DeviceDetailView(AuthenticatedAPIView):
     """Deactivate one of the user's devices (kept for re-activation) and revoke its tokens."""
+
+    scopes_by_method = {"DELETE": ("devices:write",)}
 
     @extend_schema(
         tags=TAGS,

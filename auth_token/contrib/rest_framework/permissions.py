@@ -1,0 +1,47 @@
+"""DRF permissions on a token's scopes: ``TokenHasScope`` and ``TokenHasReadWriteScope``.
+
+They read only what the request's lookup loaded (``request.auth``, our ``Token``): no query. An
+anonymous request is refused; one authenticated another way (DRF's authtoken, a session) carries
+no scopes to narrow. Scopes only narrow: the view's own permission classes still apply.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from auth_token import rules
+from auth_token.contrib.rest_framework.exceptions import InsufficientScope
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+
+class TokenHasScope(BasePermission):
+    """The token must hold every scope of the view's ``required_scopes`` (or what its
+    ``get_required_scopes(request)`` returns); else 403 ``insufficient_scope``."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False  # never a way in on its own
+        required = self.required_scopes(request, view)
+        missing = rules.missing_scopes(request.auth, required)
+        if missing:
+            raise InsufficientScope(required, missing)
+        return True
+
+    def required_scopes(self, request: Request, view: Any) -> tuple[str, ...]:
+        if hasattr(view, "get_required_scopes"):
+            return tuple(view.get_required_scopes(request))
+        return tuple(getattr(view, "required_scopes", ()))
+
+
+class TokenHasReadWriteScope(TokenHasScope):
+    """``required_scopes`` names resources (``["orders"]``): a safe method (GET, HEAD, OPTIONS)
+    needs ``orders:read``, any other ``orders:write``."""
+
+    def required_scopes(self, request: Request, view: Any) -> tuple[str, ...]:
+        suffix = "read" if request.method in SAFE_METHODS else "write"
+        return tuple(f"{name}:{suffix}" for name in super().required_scopes(request, view))

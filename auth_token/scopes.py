@@ -1,0 +1,61 @@
+"""Scopes: what a token may be used for, beyond what its user may do.
+
+A token holds a list of scope strings (``Token.scopes``). ``["*"]``, the default, stands for every
+declared scope; an empty list for none. The library declares the scopes of its own API
+(``LIBRARY_SCOPES``); a project adds its own in ``AUTH_TOKEN_SCOPES`` (scope -> description).
+Scopes only narrow: a view's own permissions still apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils.translation import gettext_lazy as _
+
+from auth_token.conf import settings
+
+EVERY_SCOPE = "*"
+
+LIBRARY_SCOPES = {
+    "sessions:read": _("See your sessions and the current token (api/me/, api/sessions/)."),
+    "sessions:write": _("Sign out your other sessions (DELETE api/sessions/<id>/, api/logout-all/)."),
+    "devices:read": _("See your registered devices (api/devices/)."),
+    "devices:write": _("Register and remove devices (POST api/devices/, DELETE api/devices/<id>/)."),
+    "tokens:write": _("Create personal access tokens."),
+}
+
+
+class UnknownScope(ValueError):
+    """A token was asked for a scope that is not declared."""
+
+
+def declared() -> dict[str, str]:
+    """Every declared scope with its description: the library's, then the project's."""
+    return {**LIBRARY_SCOPES, **(settings.SCOPES or {})}
+
+
+def clean(requested: Iterable[str] | None) -> list[str]:
+    """The scopes to store for a new token: ``["*"]`` for None, else the requested ones, sorted,
+    each declared. Raise ``UnknownScope`` for any other."""
+    if requested is None:
+        return [EVERY_SCOPE]
+    wanted = sorted(set(requested))
+    if EVERY_SCOPE in wanted:
+        if len(wanted) > 1:
+            raise UnknownScope(f'"{EVERY_SCOPE}" stands for every scope and comes alone.')
+        return wanted
+    known = declared()
+    unknown = [scope for scope in wanted if not isinstance(scope, str) or scope not in known]
+    if unknown:
+        raise UnknownScope(f"Unknown scope: {', '.join(map(str, unknown))}.")
+    return wanted
+
+
+def refusal(missing: Iterable[str]) -> str:
+    """The 403's message for a token that lacks ``missing``."""
+    return str(_("This token lacks the scope: %(scopes)s.")) % {"scopes": ", ".join(missing)}
+
+
+def challenge(required: Iterable[str]) -> str:
+    """``WWW-Authenticate`` of a 403 for a missing scope, as RFC 6750 (3.1) writes it."""
+    return f'{settings.HEADER_TOKEN_TYPE} error="insufficient_scope", scope="{" ".join(required)}"'
