@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote
 from django.contrib.auth import get_user_model
@@ -30,10 +31,10 @@ from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from auth_token import services
+from auth_token import scopes, services, throttling
 from auth_token.admin_takeover import TakeoverUserAdminMixin, patch_user_admin
 from auth_token.backends import normalize_device_uuid
-from auth_token.models import DeviceKey, Token, UserTokenTakeover
+from auth_token.models import Client, DeviceKey, Token, UserTokenTakeover
 from auth_token.reasons import RevokeReason
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
 __all__ = [
+    "ClientAdmin",
     "DeviceKeyAdmin",
     "TakeoverUserAdminMixin",
     "TokenAdmin",
@@ -114,8 +116,8 @@ class CredentialAdmin(admin.ModelAdmin):
         # token revoked (or undo a renewal) since this request loaded it.
         obj.save(update_fields=["name"])
 
-    @admin.display(description=_("client"))
-    def client(self, obj: Token | DeviceKey) -> str:
+    @admin.display(description=_("browser"))
+    def browser_and_system(self, obj: Token | DeviceKey) -> str:
         return obj.client_name
 
 
@@ -137,7 +139,7 @@ class TokenAdmin(CredentialAdmin):
     # Narrow enough for 1280 pixels: the name falls back to "Chrome on macOS", the status carries
     # the expiry; the detail page has every field.
     list_display = ("user", "display_name", "ip", "last_access", "status")
-    list_filter = ("is_active", ExpiredFilter, "kind")
+    list_filter = ("is_active", ExpiredFilter, "kind", "client")
     search_fields = ("=ip",)
     secret_fields = ("key", "session_auth_hash")
     exclude = secret_fields
@@ -153,6 +155,7 @@ class TokenAdmin(CredentialAdmin):
         "last_access",
         "expires_at",
         "client",
+        "browser_and_system",
         "user_agent",
         "ip",
         "device",
@@ -196,7 +199,16 @@ class DeviceKeyAdmin(CredentialAdmin):
     search_fields = ("uuid",)
     secret_fields = ("login_token", "session_auth_hash")
     exclude = secret_fields
-    fields = ("uuid", "user", "name", "is_active", "created_at", "last_login", "client", "user_agent")
+    fields = (
+        "uuid",
+        "user",
+        "name",
+        "is_active",
+        "created_at",
+        "last_login",
+        "browser_and_system",
+        "user_agent",
+    )
     readonly_fields = tuple(name for name in fields if name != "name")
     actions = ("deactivate_selected",)
 
@@ -219,6 +231,66 @@ class DeviceKeyAdmin(CredentialAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         services.delete_devices(queryset, request=request)
+
+
+class ClientForm(forms.ModelForm):
+    """Refuses what ``services.save_client`` would: an undeclared scope, a rate that is not one."""
+
+    class Meta:
+        model = Client
+        fields = (
+            "name",
+            "is_active",
+            "allow_cookie",
+            "allow_header",
+            "idle_age",
+            "remember_age",
+            "absolute_age",
+            "max_tokens_per_user",
+            "throttle_rate",
+            "allowed_scopes",
+        )
+
+    def clean_allowed_scopes(self) -> list[str] | None:
+        value = self.cleaned_data.get("allowed_scopes")
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            raise forms.ValidationError(_('A list of scopes, such as ["orders:read"].'))
+        try:
+            return scopes.clean(value)
+        except scopes.UnknownScope as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean_throttle_rate(self) -> str:
+        value = self.cleaned_data.get("throttle_rate", "")
+        if value:
+            try:
+                throttling.parse_rate(value)
+            except ValueError as error:
+                raise forms.ValidationError(str(error)) from None
+        return value
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    """API clients; saving one that no longer allows what its tokens hold revokes them."""
+
+    Media = AuthTokenAdminMedia
+    form = ClientForm
+    list_display = ("name", "is_active", "idle_age", "remember_age", "throttle_rate", "max_tokens_per_user")
+    list_filter = ("is_active",)
+    search_fields = ("name",)
+
+    def save_model(self, request: HttpRequest, obj: Client, form: Any, change: bool) -> None:
+        ended = services.save_client(obj, request=request)
+        if ended:
+            message = ngettext(
+                "%(count)d token of this client was revoked.",
+                "%(count)d tokens of this client were revoked.",
+                ended,
+            )
+            self.message_user(request, message % {"count": ended}, messages.WARNING)
 
 
 @admin.register(UserTokenTakeover)
@@ -245,7 +317,7 @@ class UserTokenTakeoverAdmin(admin.ModelAdmin):
         "end_reason",
         "is_active",
         "ip",
-        "client",
+        "browser_and_system",
         "user_agent",
     )
     readonly_fields = fields
@@ -287,6 +359,6 @@ class UserTokenTakeoverAdmin(admin.ModelAdmin):
     def token_public_id(self, obj: UserTokenTakeover) -> Any:
         return obj.token.public_id if obj.token_id is not None else None
 
-    @admin.display(description=_("client"))
-    def client(self, obj: UserTokenTakeover) -> str:
+    @admin.display(description=_("browser"))
+    def browser_and_system(self, obj: UserTokenTakeover) -> str:
         return obj.client_name

@@ -35,7 +35,7 @@ from django.utils import timezone
 from auth_token import journal, local_cache
 from auth_token.conf import settings
 from auth_token.lookup import from_plain_values, plain_values, stored_fields
-from auth_token.models import Token, UserTokenTakeover
+from auth_token.models import Client, Token, UserTokenTakeover
 
 if TYPE_CHECKING:
     from django.core.cache.backends.base import BaseCache
@@ -184,13 +184,13 @@ def _store(cache: BaseCache, result: tuple[Token, bool], generation: str | None)
 def _layout() -> str:
     """The fingerprint of the entry layout (stored in each entry): each model's field names."""
     user_model = Token._meta.get_field("user").related_model
-    layout = tuple(stored_fields(model) for model in (Token, user_model, UserTokenTakeover))
+    layout = tuple(stored_fields(model) for model in (Token, user_model, UserTokenTakeover, Client))
     return hashlib.sha256(repr(layout).encode()).hexdigest()[:16]
 
 
 def pack(token: Token, acting_as_target: bool, generation: str) -> dict[str, Any]:
     """The entry of ``token``: plain values only (no instance, no password hash)."""
-    token_values, user_values, takeover_values, target_values = plain_values(token)
+    token_values, user_values, takeover_values, target_values, client_values = plain_values(token)
     return {
         "layout": _layout(),
         "generation": generation,
@@ -200,6 +200,7 @@ def pack(token: Token, acting_as_target: bool, generation: str) -> dict[str, Any
         "user": user_values,
         "takeover": takeover_values,
         "target": target_values,
+        "client": client_values,
     }
 
 
@@ -210,7 +211,7 @@ def unpack(entry: Any, generation: str | None) -> tuple[Token, bool] | None:
         return None
     if entry.get("layout") != _layout():
         return None
-    values = (entry["token"], entry["user"], entry["takeover"], entry["target"])
+    values = (entry["token"], entry["user"], entry["takeover"], entry["target"], entry["client"])
     return from_plain_values(entry["db"], values), entry["acting_as_target"]
 
 

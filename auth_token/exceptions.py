@@ -37,3 +37,7 @@ class DeviceLoginDisabled(Http404):
 
     def __init__(self, message: str = "Device login is not enabled on this site.") -> None:
         super().__init__(message)
+
+
+class InvalidClient(ValueError):
+    """A login named an API client that is unknown or inactive, or whose policy refuses it."""

@@ -1,6 +1,7 @@
-"""The token lookup: one SELECT of a token, its user, its active takeover and that takeover's user.
+"""The token lookup: one SELECT of a token, its user, its active takeover, that takeover's user
+and the token's API client.
 
-The ORM builds and compiles this four-table query anew for every request, which costs several
+The ORM builds and compiles this five-table query anew for every request, which costs several
 times what the database spends running it. Here the SQL is written once per database alias from
 the models' ``_meta``, and rows become instances through ``Model.from_db``, as a ``QuerySet``
 makes them: only Django's public model and field API, so a new Django cannot silently switch it
@@ -19,7 +20,7 @@ from django.db.models import DEFERRED
 from django.utils import timezone
 
 from auth_token.conf import settings
-from auth_token.models import Token, UserTokenTakeover
+from auth_token.models import Client, Token, UserTokenTakeover
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -32,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 def lookup_queryset(digest: str, now: datetime) -> QuerySet[Token]:
     """The ORM's form of the lookup: what ``CompiledLookup`` must return, row for row."""
-    return Token.objects.select_related("user", "active_takeover__user").filter(
+    return Token.objects.select_related("user", "active_takeover__user", "client").filter(
         key=digest, is_active=True, expires_at__gt=now
     )
 
@@ -74,12 +75,14 @@ class CompiledLookup:
         user_field = Token._meta.get_field("user")
         takeover_field = Token._meta.get_field("active_takeover")
         target_field = UserTokenTakeover._meta.get_field("user")
+        client_field = Token._meta.get_field("client")
         user_model = user_field.related_model
         self.token = _Table(Token, "t", 0, connection)
         self.user = _Table(user_model, "u", self.token.row_slice.stop, connection)
         self.takeover = _Table(UserTokenTakeover, "k", self.user.row_slice.stop, connection)
         self.target = _Table(user_model, "v", self.takeover.row_slice.stop, connection)
-        tables = (self.token, self.user, self.takeover, self.target)
+        self.client = _Table(Client, "c", self.target.row_slice.stop, connection)
+        tables = (self.token, self.user, self.takeover, self.target, self.client)
 
         def table(model: type[Model], alias: str) -> str:
             return f"{quote(model._meta.db_table)} {quote(alias)}"
@@ -99,6 +102,8 @@ class CompiledLookup:
             f"ON {on('k', takeover_field.target_field.column, 't', takeover_field.column)} "
             f"LEFT OUTER JOIN {table(user_model, 'v')} "
             f"ON {on('v', target_field.target_field.column, 'k', target_field.column)} "
+            f"LEFT OUTER JOIN {table(Client, 'c')} "
+            f"ON {on('c', client_field.target_field.column, 't', client_field.column)} "
             f"WHERE {quote('t')}.{quote(Token._meta.get_field('key').column)} "
             "= %s "
             f"AND {quote('t')}.{quote(Token._meta.get_field('is_active').column)} = %s "
@@ -115,7 +120,7 @@ class CompiledLookup:
         if fetched is None:
             return None
         row = list(fetched)
-        for part in (self.token, self.user, self.takeover, self.target):
+        for part in (self.token, self.user, self.takeover, self.target, self.client):
             for position, converters, column in part.converters:
                 for converter in converters:
                     row[position] = converter(row[position], column, connection)
@@ -124,15 +129,20 @@ class CompiledLookup:
             self.user.instance(self.db_alias, row),
             self.takeover.instance(self.db_alias, row),
             self.target.instance(self.db_alias, row),
+            self.client.instance(self.db_alias, row),
         )
 
 
-def assemble(token: Token, user: Model, takeover: UserTokenTakeover | None, target: Model | None) -> Token:
-    """Attach what one lookup loads, as ``select_related("user", "active_takeover__user")`` does."""
+def assemble(
+    token: Token, user: Model, takeover: UserTokenTakeover | None, target: Model | None, client: Client | None
+) -> Token:
+    """Attach what one lookup loads, as ``select_related("user", "active_takeover__user",
+    "client")`` does."""
     token.user = user
     if takeover is not None:
         takeover.user = target
     token.active_takeover = takeover
+    token.client = client
     return token
 
 
@@ -154,10 +164,10 @@ def _values(instance: Model | None) -> tuple[Any, ...] | None:
 
 
 def plain_values(token: Token) -> PlainValues:
-    """The field values of ``token``, its user, its takeover and that takeover's user."""
+    """The field values of ``token``, its user, its takeover, that takeover's user and its client."""
     takeover = token.active_takeover
     target = takeover.user if takeover is not None else None
-    return _values(token), _values(token.user), _values(takeover), _values(target)
+    return _values(token), _values(token.user), _values(takeover), _values(target), _values(token.client)
 
 
 @lru_cache(maxsize=16)
@@ -173,7 +183,7 @@ def from_plain_values(db_alias: str, values: PlainValues) -> Token:
     A field left out is passed as ``DEFERRED``, as Django's docs for ``from_db`` do, which spares
     ``from_db`` working out which fields are missing on every call.
     """
-    token, user, takeover, target = values
+    token, user, takeover, target, client = values
     user_model = Token._meta.get_field("user").related_model
 
     def rebuilt(model: type[Model], fields: tuple[Any, ...] | None) -> Any:
@@ -189,6 +199,7 @@ def from_plain_values(db_alias: str, values: PlainValues) -> Token:
         rebuilt(user_model, user),
         rebuilt(UserTokenTakeover, takeover),
         rebuilt(user_model, target),
+        rebuilt(Client, client),
     )
 
 

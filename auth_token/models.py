@@ -77,6 +77,62 @@ def _known(family: str) -> str:
     return "" if family in ("", "Other") else family
 
 
+class Client(models.Model):
+    """An API client (the web app, a CLI, a mobile app, a kiosk): a policy for the tokens its
+    logins get. Every field left empty falls back to the settings."""
+
+    name = models.SlugField(_("name"), max_length=50, unique=True)
+    idle_age = models.PositiveIntegerField(
+        _("idle lifetime"),
+        null=True,
+        blank=True,
+        help_text=_("Seconds; empty: AUTH_TOKEN_DEFAULT_TOKEN_AGE."),
+    )
+    remember_age = models.PositiveIntegerField(
+        _("“remember me” idle lifetime"),
+        null=True,
+        blank=True,
+        help_text=_("Seconds; empty: AUTH_TOKEN_MAX_TOKEN_AGE."),
+    )
+    absolute_age = models.PositiveIntegerField(
+        _("absolute lifetime"),
+        null=True,
+        blank=True,
+        help_text=_("Seconds from login that renewal never passes; empty: AUTH_TOKEN_ABSOLUTE_TOKEN_AGE."),
+    )
+    allow_cookie = models.BooleanField(_("allow the cookie"), default=True)
+    allow_header = models.BooleanField(_("allow the header"), default=True)
+    throttle_rate = models.CharField(
+        _("throttle rate"),
+        max_length=32,
+        blank=True,
+        help_text=_("Requests per user of this client, as DRF writes rates: “100/hour”. Empty: none."),
+    )
+    max_tokens_per_user = models.PositiveIntegerField(
+        _("tokens per user"),
+        null=True,
+        blank=True,
+        help_text=_("Active tokens a user may hold with this client; 1: a new login replaces the old token."),
+    )
+    allowed_scopes = models.JSONField(
+        _("allowed scopes"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The widest scopes a token of this client may hold, as a list; empty: every declared scope."
+        ),
+    )
+    is_active = models.BooleanField(_("is active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class TokenKind(models.TextChoices):
     SESSION = "session", _("Session")  # a password login, in a browser or an API client
     PERSONAL = "personal", _("Personal access token")
@@ -117,6 +173,14 @@ class Token(UserAgentMixin, models.Model):
     user_agent = models.CharField(_("user agent"), max_length=USER_AGENT_LENGTH, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=TokenKind.choices, default=TokenKind.SESSION)
+    client = models.ForeignKey(
+        Client,
+        verbose_name=_("API client"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tokens",
+    )
     scopes = models.JSONField(
         _("scopes"),
         default=every_scope,

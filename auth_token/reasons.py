@@ -14,6 +14,7 @@ class RevokeReason(models.TextChoices):
     PASSWORD_CHANGED = "password_changed"
     DEVICE_DEACTIVATED = "device_deactivated"
     DELETED = "deleted"
+    CLIENT_CHANGED = "client_changed"  # its API client was deactivated or narrowed
 
 
 class TakeoverEndReason(models.TextChoices):

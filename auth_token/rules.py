@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.http import HttpRequest
 
-    from auth_token.models import UserTokenTakeover
+    from auth_token.models import Client, UserTokenTakeover
 
 TAKEOVER_PERMISSION = "auth_token.takeover_user"
 
@@ -101,9 +101,17 @@ def token_accepts(token: Token, source: str) -> bool:
     """Whether ``token`` may be presented from ``source`` (HEADER or COOKIE) by its user now.
 
     Its user must still be allowed through the backend that logged them in, as Django's
-    ``get_user()`` requires; the session hash is checked apart (``session_hash_match``).
+    ``get_user()`` requires, and its API client (if any) still active and allowing ``source``; the
+    session hash is checked apart (``session_hash_match``).
     """
     allowed = token.allowed_header if source == HEADER else token.allowed_cookie
+    client = token.client  # loaded by the lookup: no query
+    if client is not None:
+        allowed = (
+            allowed
+            and client.is_active
+            and (client.allow_header if source == HEADER else client.allow_cookie)
+        )
     return allowed and user_can_authenticate(token.user, token.backend)
 
 
@@ -118,6 +126,11 @@ def missing_scopes(credential: object, required: Iterable[str]) -> list[str]:
     if EVERY_SCOPE in held:
         return []
     return [scope for scope in required if scope not in held]
+
+
+def token_client(credential: object) -> Client | None:
+    """The API client of the request's ``credential`` (loaded by the lookup), or None."""
+    return credential.client if isinstance(credential, Token) else None
 
 
 def user_can_authenticate(user: AbstractBaseUser | None, backend_path: str) -> bool:

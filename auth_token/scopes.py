@@ -34,20 +34,24 @@ def declared() -> dict[str, str]:
     return {**LIBRARY_SCOPES, **(settings.SCOPES or {})}
 
 
-def clean(requested: Iterable[str] | None) -> list[str]:
-    """The scopes to store for a new token: ``["*"]`` for None, else the requested ones, sorted,
-    each declared. Raise ``UnknownScope`` for any other."""
-    if requested is None:
-        return [EVERY_SCOPE]
-    wanted = sorted(set(requested))
+def clean(requested: Iterable[str] | None, within: Iterable[str] | None = None) -> list[str]:
+    """The scopes to store for a new token: the requested ones, sorted, each declared; ``["*"]``
+    for None. ``within`` (an API client's allowed scopes; None: every one) caps them: ``"*"`` then
+    means all of ``within``. Raise ``UnknownScope`` for an undeclared scope or one outside
+    ``within``."""
+    wanted = [EVERY_SCOPE] if requested is None else sorted(set(requested))
     if EVERY_SCOPE in wanted:
         if len(wanted) > 1:
             raise UnknownScope(f'"{EVERY_SCOPE}" stands for every scope and comes alone.')
-        return wanted
+        return wanted if within is None else clean(within)
     known = declared()
     unknown = [scope for scope in wanted if not isinstance(scope, str) or scope not in known]
     if unknown:
         raise UnknownScope(f"Unknown scope: {', '.join(map(str, unknown))}.")
+    if within is not None and EVERY_SCOPE not in within:
+        outside = [scope for scope in wanted if scope not in within]
+        if outside:
+            raise UnknownScope(f"Not allowed for this client: {', '.join(outside)}.")
     return wanted
 
 

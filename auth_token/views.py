@@ -161,7 +161,12 @@ class SessionListView(PageMixin, ListView):
     context_object_name = "sessions"
 
     def get_queryset(self):
-        return Token.objects.active().filter(user=self.request.user).order_by("-last_access", "-pk")
+        return (
+            Token.objects.active()
+            .filter(user=self.request.user)
+            .select_related("client")
+            .order_by("-last_access", "-pk")
+        )
 
     def get_context_data(self, **kwargs):
         devices = DeviceKey.objects.filter(user=self.request.user, is_active=True).order_by("-created_at")

@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 import time_machine
+from django.contrib.auth import user_logged_in, user_login_failed
 from django.contrib.auth.models import Permission
 from django.db import connection
 
@@ -28,6 +29,21 @@ def _clear_default_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def login_attempts():
+    """The sender of each ``user_logged_in`` and ``user_login_failed`` sent during the test."""
+    seen = []
+
+    def receiver(sender, **kwargs):
+        seen.append(sender)
+
+    user_logged_in.connect(receiver)
+    user_login_failed.connect(receiver)
+    yield seen
+    user_logged_in.disconnect(receiver)
+    user_login_failed.disconnect(receiver)
 
 
 def _recorded(signal, record):

@@ -448,6 +448,8 @@ def test_renew__budget(client, alice_token, django_assert_num_queries):
 SESSION_FIELDS = {
     "id",
     "name",
+    "kind",
+    "client",
     "created_at",
     "last_access",
     "ip",

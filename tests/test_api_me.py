@@ -27,6 +27,7 @@ def test_me__header_token(client, alice, django_assert_num_queries):
         "id": str(token.public_id),
         "name": "CLI",
         "kind": "session",
+        "client": None,
         "scopes": ["*"],
         "long_lived": True,
         "source": "header",

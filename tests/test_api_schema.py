@@ -81,7 +81,7 @@ def test_schema__bodies(openapi):
     schemas = openapi["components"]["schemas"]
     assert set(schemas["IssuedToken"]["properties"]) == {"token", "expires_at", "id", "user"}
     assert set(schemas["TokenUser"]["properties"]) == {"id", "username"}
-    assert set(schemas["TokenLogin"]["properties"]) == {"username", "password", "name", "remember"}
+    assert set(schemas["TokenLogin"]["properties"]) == {"username", "password", "name", "remember", "client"}
     assert set(schemas["DeviceLogin"]["properties"]) == {"uuid", "device_token", "name"}
     assert set(schemas["DeviceRegistration"]["properties"]) == {"uuid", "name"}
     assert set(schemas["RegisteredDevice"]["properties"]) == {"id", "uuid", "name", "device_token"}

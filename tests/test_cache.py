@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from auth_token import cache as token_cache
 from auth_token import checks, services
+from auth_token.models import Client as ApiClient
 from auth_token.models import Token
 from tests.conftest import use_two_process_caches
 from tests.factories import UserFactory, issue_token, start_takeover
@@ -203,4 +204,18 @@ def test_cache__an_entry_it_cannot_use_is_a_miss(warm, client, foreign, django_a
 def test_cache__deleting_an_active_token_by_query_applies_at_once(warm, client, redis):
     token, raw = warm
     as_process_b(redis, lambda: Token.objects.filter(pk=token.pk).delete())
+    assert get_me(client, raw) is None
+
+
+def test_cache__a_client_token_keeps_its_client_warm_and_ends_with_it(
+    redis, client, alice, django_assert_num_queries
+):
+    cli = ApiClient.objects.create(name="cli", allowed_scopes=["sessions:read"])
+    _, raw = issue_token(alice, client=cli)
+    assert get_me(client, raw) == "alice"
+    assert get_me(client, raw) == "alice"
+    with django_assert_num_queries(0):
+        assert client.get("/cli-only/", HTTP_AUTHORIZATION=f"Bearer {raw}").json() == {"client": "cli"}
+    cli.is_active = False
+    services.save_client(cli)
     assert get_me(client, raw) is None

@@ -10,6 +10,9 @@ from django.core.management import call_command
 from auth_token import checks as auth_checks
 from auth_token.conf import REMOVED
 
+# Django 6.1 runs the model checks against every database (JSONField asks each whether it can).
+pytestmark = pytest.mark.django_db(databases="__all__")
+
 OURS = auth_checks.OUR_MIDDLEWARE
 DJANGOS = auth_checks.DJANGO_MIDDLEWARE
 CSRF = auth_checks.CSRF_MIDDLEWARE

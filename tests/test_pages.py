@@ -6,7 +6,6 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth import user_logged_in, user_login_failed
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -89,21 +88,7 @@ def public_host(settings):
     settings.ALLOWED_HOSTS = ["example.com", "localhost", "127.0.0.1", "[::1]", "app.localhost", "testserver"]
 
 
-@pytest.fixture
-def attempts():
-    seen = []
-
-    def record(sender, **kwargs):
-        seen.append(sender)
-
-    user_logged_in.connect(record, dispatch_uid="pages-in")
-    user_login_failed.connect(record, dispatch_uid="pages-failed")
-    yield seen
-    user_logged_in.disconnect(dispatch_uid="pages-in")
-    user_login_failed.disconnect(dispatch_uid="pages-failed")
-
-
-def test_insecure_login__said_and_refused_before_authenticating(client, alice, public_host, attempts):
+def test_insecure_login__said_and_refused_before_authenticating(client, alice, public_host, login_attempts):
     page = client.get(LOGIN, headers={"Host": "example.com"}).content.decode()
     assert INSECURE in page
     response = client.post(LOGIN, CREDENTIALS, headers={"Host": "example.com"})
@@ -112,7 +97,7 @@ def test_insecure_login__said_and_refused_before_authenticating(client, alice, p
     assert 'value="alice"' in response.content.decode()  # the username is kept
     assert "Authorization" not in response.cookies
     assert not Token.objects.exists()
-    assert attempts == []  # no password was checked
+    assert login_attempts == []  # no password was checked
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,8 @@ from auth_token.exceptions import DeviceLoginDisabled
 from auth_token.models import DeviceKey, Token
 from tests.factories import issue_token
 
-pytestmark = pytest.mark.django_db
+# Django 6.1 runs the model checks against every database (JSONField asks each whether it can).
+pytestmark = pytest.mark.django_db(databases="__all__")
 
 PHONE = "6F9619FF-8B86-D011-B42D-00CF4FC964FF"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"

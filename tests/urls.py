@@ -21,6 +21,8 @@ urlpatterns = [
     path("django-password/", views.django_password_change),
     path("drf-migration/", views.DrfMigrationView.as_view()),
     path("orders/", views.OrdersView.as_view()),
+    path("cli-only/", views.CliOnlyView.as_view()),
+    path("no-kiosk/", views.NoKioskView.as_view()),
     path("plain-orders/", views.plain_orders),
     path("plain-orders-async/", views.plain_orders_async),
 ]

@@ -12,7 +12,8 @@ from rest_framework.views import APIView
 
 from auth_token import services
 from auth_token.contrib.rest_framework.authentication import TokenAuthentication
-from auth_token.contrib.rest_framework.permissions import TokenHasReadWriteScope
+from auth_token.contrib.rest_framework.permissions import AllowClients, DenyClients, TokenHasReadWriteScope
+from auth_token.contrib.rest_framework.throttling import ClientRateThrottle
 from auth_token.decorators import renewal_exempt, scope_required, token_required
 
 
@@ -125,3 +126,25 @@ def plain_orders(request):
 @scope_required("orders:read")
 async def plain_orders_async(request):
     return JsonResponse({"orders": []})
+
+
+class CliOnlyView(APIView):
+    """Only the "cli" client's tokens, each user of it throttled at the client's rate."""
+
+    authentication_classes = (TokenAuthentication,)
+    permission_classes = (IsAuthenticated, AllowClients("cli"))
+    throttle_classes = (ClientRateThrottle,)
+    schema = None  # not part of the API under test
+
+    def get(self, request):
+        return Response({"client": request.auth.client.name})
+
+
+class NoKioskView(APIView):
+    authentication_classes = (TokenAuthentication,)
+    permission_classes = (IsAuthenticated, DenyClients("kiosk"))
+    throttle_classes = (ClientRateThrottle,)
+    schema = None  # not part of the API under test
+
+    def get(self, request):
+        return Response({"ok": True})

@@ -8,6 +8,7 @@ package hold one concern each (tokens, renewal, devices, takeovers).
 from auth_token.client_ip import client_ip
 from auth_token.rules import default_takeover_permission, lends_privileges
 from auth_token.services._ending import delete_stale_tokens, delete_tokens, end_stale_sessions, end_tokens
+from auth_token.services.clients import get_client, save_client
 from auth_token.services.devices import (
     adeactivate_device,
     alogin_device,
@@ -53,6 +54,7 @@ __all__ = [
     "delete_tokens",
     "end_stale_sessions",
     "end_tokens",
+    "get_client",
     "import_legacy_tokens",
     "lends_privileges",
     "login",
@@ -64,6 +66,7 @@ __all__ = [
     "renew",
     "renew_if_due",
     "revoke",
+    "save_client",
     "takeover",
     "update_session_auth_hash",
 ]

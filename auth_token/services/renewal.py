@@ -14,7 +14,7 @@ from auth_token import cache as token_cache
 from auth_token import signals
 from auth_token import state as request_state
 from auth_token.conf import settings
-from auth_token.models import Token
+from auth_token.models import Client, Token
 from auth_token.services._request import refuse_during_takeover
 from auth_token.services.takeovers import recheck_takeover
 from auth_token.state import get_state
@@ -25,12 +25,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def expiry(now: datetime, created_at: datetime, expiration: bool) -> datetime:
-    """Return when a token idle from ``now`` expires: its idle lifetime, capped by ABSOLUTE_TOKEN_AGE."""
-    idle = settings.DEFAULT_TOKEN_AGE if expiration else settings.MAX_TOKEN_AGE
+def expiry(now: datetime, created_at: datetime, expiration: bool, client: Client | None = None) -> datetime:
+    """Return when a token idle from ``now`` expires: its idle lifetime, capped by the absolute
+    one; an API client's lifetimes replace the settings' where it sets them."""
+    idle = None if client is None else (client.idle_age if expiration else client.remember_age)
+    if idle is None:
+        idle = settings.DEFAULT_TOKEN_AGE if expiration else settings.MAX_TOKEN_AGE
+    absolute = settings.ABSOLUTE_TOKEN_AGE
+    if client is not None and client.absolute_age is not None:
+        absolute = client.absolute_age
     expires_at = now + timedelta(seconds=idle)
-    if settings.ABSOLUTE_TOKEN_AGE is not None:
-        expires_at = min(expires_at, created_at + timedelta(seconds=settings.ABSOLUTE_TOKEN_AGE))
+    if absolute is not None:
+        expires_at = min(expires_at, created_at + timedelta(seconds=absolute))
     return expires_at
 
 
@@ -59,7 +65,7 @@ def renew_if_due(request: HttpRequest, *, extend: bool = True) -> bool:
     now = timezone.now()
     changes = {"last_access": now}
     if extend:
-        changes["expires_at"] = expiry(now, token.created_at, token.expiration)
+        changes["expires_at"] = expiry(now, token.created_at, token.expiration, token.client)
     try:
         renewed = (
             Token.objects.filter(
@@ -89,7 +95,7 @@ def renew(request: HttpRequest) -> Token:
     refuse_during_takeover(request)
     token = request.token
     now = timezone.now()
-    expires_at = expiry(now, token.created_at, token.expiration)
+    expires_at = expiry(now, token.created_at, token.expiration, token.client)
     if Token.objects.filter(pk=token.pk, is_active=True, expires_at__gt=now).update(
         last_access=now, expires_at=expires_at
     ):

@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.middleware.csrf import rotate_token
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from auth_token import keys, rules, signals
@@ -19,7 +20,8 @@ from auth_token import scopes as token_scopes
 from auth_token import state as request_state
 from auth_token.client_ip import client_ip
 from auth_token.conf import settings
-from auth_token.models import DeviceKey, Token, TokenKind
+from auth_token.exceptions import InvalidClient
+from auth_token.models import Client, DeviceKey, Token, TokenKind
 from auth_token.reasons import RevokeReason, TakeoverEndReason
 from auth_token.services._ending import announce_ended, end_rows, end_stale_sessions, end_tokens
 from auth_token.services._request import clean_user_agent, in_service, refuse_during_takeover, service_call
@@ -47,16 +49,30 @@ def login(
     allowed_header: bool = True,
     device: DeviceKey | None = None,
     scopes: Iterable[str] | None = None,
+    client: Client | None = None,
 ) -> tuple[Token, str]:
     """Create a token for ``user`` and return it with its raw value, which is never seen again.
 
     With a request, the request acts as ``user`` from now on and, for a cookie-allowed token, the
     middleware sets the cookie and the request's previous cookie token is revoked. ``scopes``
     (None: every scope) narrow what the token may call; ``scopes.UnknownScope`` (a ``ValueError``)
-    refuses an undeclared one, before anything is written.
+    refuses an undeclared one. An API ``client`` brings its policy: its transports, scopes,
+    lifetimes and token limit; ``InvalidClient`` refuses an inactive one, or one that would leave
+    the token no transport. Every refusal comes before anything is written.
     """
     refuse_during_takeover(request)
-    granted = token_scopes.clean(scopes)
+    if client is not None:
+        if not client.is_active:
+            raise InvalidClient(_("Unknown or inactive client: %(name)s.") % {"name": client.name})
+        allowed_cookie, allowed_header = (
+            allowed_cookie and client.allow_cookie,
+            allowed_header and client.allow_header,
+        )
+        if not (allowed_cookie or allowed_header):
+            raise InvalidClient(
+                _("The client %(name)s does not accept this kind of login.") % {"name": client.name}
+            )
+    granted = token_scopes.clean(scopes, within=None if client is None else client.allowed_scopes)
     token, raw = _new_token(
         request,
         user,
@@ -69,6 +85,7 @@ def login(
         device=device,
         kind=TokenKind.DEVICE if device is not None else TokenKind.SESSION,
         scopes=granted,
+        client=client,
     )
     _insert_within_limit(token, related_objs, request)
     state = get_state(request)
@@ -98,7 +115,7 @@ def _new_token(request: HttpRequest | None, user: AbstractBaseUser, **fields: An
         user=user,
         created_at=now,
         last_access=now,
-        expires_at=expiry(now, now, fields["expiration"]),
+        expires_at=expiry(now, now, fields["expiration"], fields.get("client")),
         ip=client_ip(request),
         user_agent=clean_user_agent(request),
         session_auth_hash=rules.session_hash_of(user),
@@ -124,15 +141,19 @@ def _backend_path(user: AbstractBaseUser, backend: str | None) -> str:
 
 
 def _insert_within_limit(token: Token, related_objs: Iterable[Model], request: HttpRequest | None) -> None:
-    """Insert ``token`` and end the user's oldest tokens over MAX_TOKENS_PER_USER.
+    """Insert ``token`` and end the user's oldest tokens over MAX_TOKENS_PER_USER, and over its
+    client's ``max_tokens_per_user`` among the tokens of that client.
 
     The user row lock serialises concurrent logins of one user; the locking read of the ids sees
     rows committed by them even under REPEATABLE READ.
     """
-    limit = settings.MAX_TOKENS_PER_USER
+    limits = [({}, settings.MAX_TOKENS_PER_USER)]
+    if token.client is not None:
+        limits.append(({"client": token.client}, token.client.max_tokens_per_user))
+    limits = [(among, limit) for among, limit in limits if limit]
     user = token.user
     with transaction.atomic():
-        if limit and connection.features.has_select_for_update:
+        if limits and connection.features.has_select_for_update:
             list(type(user)._default_manager.select_for_update().filter(pk=user.pk).values_list("pk"))
         token.save(force_insert=True)
         related = [
@@ -145,16 +166,19 @@ def _insert_within_limit(token: Token, related_objs: Iterable[Model], request: H
         ]
         if related:
             token.related_objects.model.objects.bulk_create(related)
-        if not limit:
+        if not limits:
             return
-        ids = list(
-            Token.objects.select_for_update()
-            .filter(user=user, is_active=True, expires_at__gt=token.created_at)
-            .order_by("-created_at", "-pk")
-            .values_list("pk", flat=True)
-        )
+        over = set()
+        for among, limit in limits:
+            ids = list(
+                Token.objects.select_for_update()
+                .filter(user=user, is_active=True, expires_at__gt=token.created_at, **among)
+                .order_by("-created_at", "-pk")
+                .values_list("pk", flat=True)
+            )
+            over.update(ids[limit:])
         # Explicit ids: MariaDB rejects LIMIT inside IN (subquery).
-        evicted = end_rows(Token.objects.filter(pk__in=ids[limit:]), RevokeReason.LIMIT)
+        evicted = end_rows(Token.objects.filter(pk__in=over), RevokeReason.LIMIT)
     announce_ended(evicted, request)
 
 
@@ -258,6 +282,7 @@ def update_session_auth_hash(request: HttpRequest, user: AbstractBaseUser) -> tu
         device=token.device,
         kind=token.kind,
         scopes=list(token.scopes),
+        client=token.client,
     )
     related = [obj.content_object for obj in token.related_objects.all()]
     _insert_within_limit(new, [obj for obj in related if obj is not None], request)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
-from rest_framework.exceptions import APIException, AuthenticationFailed, PermissionDenied
+from rest_framework.exceptions import APIException, AuthenticationFailed, PermissionDenied, ValidationError
 
 from auth_token import scopes
-from auth_token.exceptions import DeviceKeyAlreadyExists, SessionEnded, TakeoverActive
+from auth_token.exceptions import DeviceKeyAlreadyExists, InvalidClient, SessionEnded, TakeoverActive
+from auth_token.scopes import UnknownScope
 
 
 class TakeoverActiveError(PermissionDenied):
@@ -47,6 +48,10 @@ def to_api_exception(exc: Exception) -> Exception:
         return TakeoverActiveError()
     if isinstance(exc, DeviceKeyAlreadyExists):
         return DeviceKeyConflict()
+    if isinstance(exc, InvalidClient):
+        return ValidationError({"client": [str(exc)]}, code="invalid_client")
+    if isinstance(exc, UnknownScope):
+        return ValidationError({"scopes": [str(exc)]}, code="invalid_scope")
     if isinstance(exc, SessionEnded):
         return AuthenticationFailed(_("Invalid or expired token."), code="invalid_token")
     return exc

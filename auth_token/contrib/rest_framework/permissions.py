@@ -1,4 +1,5 @@
-"""DRF permissions on a token's scopes: ``TokenHasScope`` and ``TokenHasReadWriteScope``.
+"""DRF permissions on a token's scopes (``TokenHasScope``, ``TokenHasReadWriteScope``) and its API
+client (``AllowClients``, ``DenyClients``).
 
 They read only what the request's lookup loaded (``request.auth``, our ``Token``): no query. An
 anonymous request is refused; one authenticated another way (DRF's authtoken, a session) carries
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from auth_token import rules
@@ -45,3 +47,29 @@ class TokenHasReadWriteScope(TokenHasScope):
     def required_scopes(self, request: Request, view: Any) -> tuple[str, ...]:
         suffix = "read" if request.method in SAFE_METHODS else "write"
         return tuple(f"{name}:{suffix}" for name in super().required_scopes(request, view))
+
+
+class AllowClients(BasePermission):
+    """Only tokens of these API clients may call the view: ``AllowClients("web", "cli")`` in
+    ``permission_classes`` (an instance stands for its class there). A token of no client is
+    refused."""
+
+    allow = True
+    message = _("This API client may not call this endpoint.")
+
+    def __init__(self, *names: str) -> None:
+        self.names = frozenset(names)
+
+    def __call__(self) -> BasePermission:
+        return self
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        client = rules.token_client(request.auth)
+        return (client is not None and client.name in self.names) is self.allow
+
+
+class DenyClients(AllowClients):
+    """Tokens of these API clients may not call the view: ``DenyClients("kiosk")``; a token of no
+    client (or a credential of another kind) may."""
+
+    allow = False

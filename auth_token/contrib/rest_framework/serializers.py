@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 from rest_framework import serializers
 
-from auth_token.models import DEVICE_UUID_LENGTH, DeviceKey, Token, TokenKind
+from auth_token import services
+from auth_token.exceptions import InvalidClient
+from auth_token.models import DEVICE_UUID_LENGTH, Client, DeviceKey, Token, TokenKind
 
 INVALID_LOGIN = _("Unable to log in with these credentials.")
 INVALID_DEVICE = _("Unable to log in with these device credentials.")
@@ -52,6 +54,18 @@ class TokenLoginSerializer(serializers.Serializer):
     )
     name = _name_field()
     remember = serializers.BooleanField(default=False)
+    client = StrictCharField(
+        required=False,
+        max_length=50,
+        help_text=_("The API client's name: its policy (lifetimes, scopes, token limit) applies."),
+    )
+
+    def validate_client(self, value: str) -> Client:
+        # Before the password is checked: an unknown client costs no hash.
+        try:
+            return services.get_client(value)
+        except InvalidClient as error:
+            raise serializers.ValidationError(str(error), code="invalid_client") from None
 
     def validate_username(self, value: str) -> str:
         # As Django's UsernameField: compatibility characters compare equal.
@@ -141,6 +155,12 @@ class CurrentTokenSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text=_('What the token may be used for; ["*"]: every declared scope.'),
     )
+    client = serializers.SlugRelatedField(
+        slug_field="name",
+        read_only=True,
+        allow_null=True,
+        help_text=_("The API client it was issued to, if any."),
+    )
     long_lived = serializers.SerializerMethodField(help_text=_('Issued with "remember me" (MAX_TOKEN_AGE).'))
     source = serializers.CharField(
         read_only=True, help_text=_("Where this request carried it: header or cookie.")
@@ -148,7 +168,17 @@ class CurrentTokenSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Token
-        fields = ("id", "name", "kind", "scopes", "long_lived", "source", "created_at", "expires_at")
+        fields = (
+            "id",
+            "name",
+            "kind",
+            "client",
+            "scopes",
+            "long_lived",
+            "source",
+            "created_at",
+            "expires_at",
+        )
         read_only_fields = fields
 
     def get_long_lived(self, token: Token) -> bool:
@@ -185,12 +215,20 @@ class TokenSessionSerializer(serializers.ModelSerializer):
     os = serializers.CharField(read_only=True)
     device_type = serializers.CharField(read_only=True)
     is_current = serializers.SerializerMethodField()
+    client = serializers.SlugRelatedField(
+        slug_field="name",
+        read_only=True,
+        allow_null=True,
+        help_text=_("The API client it was issued to, if any."),
+    )
 
     class Meta:
         model = Token
         fields = (
             "id",
             "name",
+            "kind",
+            "client",
             "created_at",
             "last_access",
             "ip",

@@ -177,6 +177,7 @@ class LoginView(IssueTokenMixin, TokenAPIView):
             expiration=not data["remember"],
             name=data["name"],
             allowed_cookie=False,
+            client=data.get("client"),
         )
         return self.issued_token_response(token, raw, user)
 
@@ -287,7 +288,12 @@ class SessionListView(AuthenticatedAPIView):
 
     @extend_schema(tags=TAGS, responses={200: serializers.TokenSessionSerializer(many=True), **errors(401)})
     def get(self, request: Request) -> Response:
-        tokens = Token.objects.active().filter(user=request.user).order_by("-last_access", "-pk")
+        tokens = (
+            Token.objects.active()
+            .filter(user=request.user)
+            .select_related("client")
+            .order_by("-last_access", "-pk")
+        )
         serializer = self.session_serializer_class(tokens, many=True, context=self.get_serializer_context())
         return Response(serializer.data)
 
