@@ -46,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
     "EXPIRATION_HEADER": "X-Authorization-Expiration",
     "LOGIN_THROTTLE_RATE": "30/min",
     "SCOPES": {},
+    "PAT_MAX_AGE": 90 * 24 * 60 * 60,
+    "PAT_ALLOW_NO_EXPIRY": False,
+    "PAT_NOTIFY_DAYS": 7,
 }
 
 # Settings of the original django-auth-token that no longer exist, with what replaces them

@@ -41,3 +41,11 @@ class DeviceLoginDisabled(Http404):
 
 class InvalidClient(ValueError):
     """A login named an API client that is unknown or inactive, or whose policy refuses it."""
+
+
+class PersonalTokenRefused(PermissionDenied):
+    """The request may not create a personal access token (it needs ``tokens:write``)."""
+
+
+class InvalidPersonalToken(ValueError):
+    """A personal access token was asked without a name or with an expiry this site refuses."""

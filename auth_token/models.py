@@ -173,6 +173,13 @@ class Token(UserAgentMixin, models.Model):
     user_agent = models.CharField(_("user agent"), max_length=USER_AGENT_LENGTH, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=TokenKind.choices, default=TokenKind.SESSION)
+    notified_at = models.DateTimeField(
+        _("expiry notice sent at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When notify_expiring_tokens sent token_expiring for this token (once per token)."),
+    )
     client = models.ForeignKey(
         Client,
         verbose_name=_("API client"),

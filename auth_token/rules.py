@@ -19,7 +19,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from auth_token.conf import settings
-from auth_token.models import HEADER, Token
+from auth_token.models import COOKIE, HEADER, Token, TokenKind
 from auth_token.reasons import TakeoverEndReason
 from auth_token.scopes import EVERY_SCOPE
 
@@ -113,6 +113,20 @@ def token_accepts(token: Token, source: str) -> bool:
             and (client.allow_header if source == HEADER else client.allow_cookie)
         )
     return allowed and user_can_authenticate(token.user, token.backend)
+
+
+def renews_by_use(token: Token) -> bool:
+    """Whether use slides ``token``'s expiry: every token but a personal access token, whose
+    expiry is the one its owner chose."""
+    return token.kind != TokenKind.PERSONAL
+
+
+def may_create_personal_token(credential: object, source: str | None) -> bool:
+    """Whether the request's ``credential`` may mint a personal access token: a browser session
+    (the cookie), or a token that holds ``tokens:write``."""
+    return isinstance(credential, Token) and (
+        source == COOKIE or not missing_scopes(credential, ["tokens:write"])
+    )
 
 
 def missing_scopes(credential: object, required: Iterable[str]) -> list[str]:

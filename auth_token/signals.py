@@ -9,6 +9,10 @@ token_renewed = Signal()
 # Args: sender (Token), request (or None), token, reason. Sent once per token.
 token_revoked = Signal()
 
+# Args: sender (Token), token, days_left. Sent by ``notify_expiring_tokens``, once per personal
+# access token, when it is about to expire.
+token_expiring = Signal()
+
 # Args: sender (DeviceKey), request (or None), device.
 device_registered = Signal()
 

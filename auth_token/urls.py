@@ -10,6 +10,7 @@ urlpatterns = [
     path("sessions/", views.SessionListView.as_view(), name="sessions"),
     path("sessions/revoke-others/", views.RevokeOthersView.as_view(), name="revoke_others"),
     path("sessions/<uuid:public_id>/revoke/", views.RevokeView.as_view(), name="revoke"),
+    path("tokens/new/", views.CreatePersonalTokenView.as_view(), name="create_personal_token"),
     path("devices/<int:device_id>/remove/", views.RemoveDeviceView.as_view(), name="remove_device"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),

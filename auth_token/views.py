@@ -19,15 +19,17 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
-from django.views.generic import ListView, TemplateView
+from django.views.decorators.cache import never_cache
+from django.views.generic import FormView, ListView, TemplateView
 
 from auth_token import rules, services, throttling
 from auth_token import state as request_state
 from auth_token.decorators import SESSION_ENDED, token_required
-from auth_token.exceptions import TakeoverActive
-from auth_token.forms import TokenAuthenticationForm
+from auth_token.exceptions import InvalidPersonalToken, TakeoverActive
+from auth_token.forms import PersonalTokenForm, TokenAuthenticationForm
 from auth_token.landing import after_login_url, release_url, takeover_landing_url
-from auth_token.models import DeviceKey, Token
+from auth_token.models import DeviceKey, Token, TokenKind
+from auth_token.scopes import UnknownScope
 from auth_token.services._request import refuse_during_takeover
 
 
@@ -164,13 +166,42 @@ class SessionListView(PageMixin, ListView):
         return (
             Token.objects.active()
             .filter(user=self.request.user)
+            .exclude(kind=TokenKind.PERSONAL)
             .select_related("client")
             .order_by("-last_access", "-pk")
         )
 
     def get_context_data(self, **kwargs):
-        devices = DeviceKey.objects.filter(user=self.request.user, is_active=True).order_by("-created_at")
-        return super().get_context_data(current_token_id=self.request.token.pk, devices=devices, **kwargs)
+        user = self.request.user
+        devices = DeviceKey.objects.filter(user=user, is_active=True).order_by("-created_at")
+        personal = Token.objects.active().filter(user=user, kind=TokenKind.PERSONAL).order_by("-created_at")
+        return super().get_context_data(
+            current_token_id=self.request.token.pk, devices=devices, personal_tokens=personal, **kwargs
+        )
+
+
+@method_decorator(token_required, name="dispatch")
+@method_decorator(never_cache, name="dispatch")
+class CreatePersonalTokenView(PageMixin, FormView):
+    """A form for a personal access token; the next page shows it once (never cached)."""
+
+    form_class = PersonalTokenForm
+    template_name = "auth_token/personal_token_form.html"
+    created_template_name = "auth_token/personal_token_created.html"
+
+    def form_valid(self, form):
+        try:
+            token, raw = services.create_personal_token(
+                self.request,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"] or None,
+                expires_at=form.expires_at(),
+            )
+        except (InvalidPersonalToken, UnknownScope) as error:
+            form.add_error(None, str(error))
+            return self.form_invalid(form)
+        context = self.get_context_data(form=form, token=token, raw_token=raw)
+        return self.response_class(self.request, self.created_template_name, context)
 
 
 @method_decorator(token_required, name="dispatch")

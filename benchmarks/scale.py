@@ -25,10 +25,10 @@ SELECT '!', false, 'scale' || g, '', '', '', false, true, now() FROM generate_se
 TOKENS_SQL = """
 INSERT INTO auth_token_token (public_id, key, name, created_at, last_access, expires_at, is_active,
     expiration, user_agent, auth_slug, backend, allowed_cookie, allowed_header, session_auth_hash,
-    user_id)
+    kind, scopes, user_id)
 SELECT gen_random_uuid(), '1$' || encode(sha256(('scale-' || g)::bytea), 'hex'), '', now(), now(),
        now() + interval '1 hour', true, true, '', 'scale', 'django.contrib.auth.backends.ModelBackend',
-       false, true, '', %(first_user)s::int + g %% %(users)s::int
+       false, true, '', 'session', '["*"]'::jsonb, %(first_user)s::int + g %% %(users)s::int
 FROM generate_series(%(start)s::int, %(stop)s::int) g
 """
 EXPIRE_SQL = """

@@ -32,10 +32,12 @@ EXPECTED = {
     "/api/logout/": {"post": {"204", "401", "403"}},
     "/api/logout-all/": {"post": {"204", "401", "403", *BODY_ERRORS}},
     "/api/renew/": {"post": {"200", "401", "403"}},
-    "/api/me/": {"get": {"200", "401"}},
-    "/api/sessions/": {"get": {"200", "401"}},
+    "/api/me/": {"get": {"200", "401", "403"}},
+    "/api/sessions/": {"get": {"200", "401", "403"}},
     "/api/sessions/{session_id}/": {"delete": {"204", "401", "403", "404"}},
-    "/api/devices/": {"get": {"200", "401"}, "post": {"201", "401", "403", "409", *BODY_ERRORS}},
+    "/api/devices/": {"get": {"200", "401", "403"}, "post": {"201", "401", "403", "409", *BODY_ERRORS}},
+    "/api/tokens/": {"get": {"200", "401", "403"}, "post": {"201", "401", "403", *BODY_ERRORS}},
+    "/api/tokens/{token_id}/": {"delete": {"204", "401", "403", "404"}},
     "/api/devices/{device_id}/": {"delete": {"204", "401", "403", "404"}},
 }
 PUBLIC = {"/api/login/", "/api/devices/login/"}
@@ -63,7 +65,10 @@ def test_schema__bearer_scheme(openapi):
     for path, methods in EXPECTED.items():
         for method in methods:
             security = openapi["paths"][path][method]["security"]
-            assert security == ([{}] if path in PUBLIC else [{"authToken": []}]), (path, method)
+            if path in PUBLIC:
+                assert security == [{}], (path, method)
+            else:
+                assert list(security[0]) == ["authToken"] and len(security) == 1, (path, method)
 
 
 def test_schema__every_path_method_and_status(openapi):
@@ -218,3 +223,20 @@ def test_without_drf_spectacular__decorators_are_inert(monkeypatch):
         monkeypatch.undo()
         importlib.reload(openapi)
     assert openapi.extend_schema.__module__ == "drf_spectacular.utils"
+
+
+def test_schema__each_operation_lists_the_scopes_it_needs(openapi):
+    paths = openapi["paths"]
+
+    def security(path, method):
+        return paths[path][method]["security"]
+
+    assert security("/api/me/", "get") == [{"authToken": ["sessions:read"]}]
+    assert security("/api/sessions/", "get") == [{"authToken": ["sessions:read"]}]
+    assert security("/api/sessions/{session_id}/", "delete") == [{"authToken": ["sessions:write"]}]
+    assert security("/api/logout-all/", "post") == [{"authToken": ["sessions:write"]}]
+    assert security("/api/devices/", "post") == [{"authToken": ["devices:write"]}]
+    assert security("/api/logout/", "post") == [{"authToken": []}]
+    assert security("/api/tokens/", "post") == [
+        {"authToken": []}
+    ]  # the service's rule: cookie or tokens:write

@@ -273,10 +273,12 @@ def test_sessions__query_budget(client, alice, django_assert_num_queries):
     for number in range(3):
         issue_token(alice, name=f"Device {number}")
 
-    with django_assert_num_queries(3):
-        # 1. The middleware's token lookup (select_related user and takeover); no renewal is due.
-        # 2. The user's active tokens. Browser, OS and device type are parsed from the row, no query.
+    with django_assert_num_queries(4):
+        # 1. The middleware's token lookup (with user, takeover and client); no renewal is due.
+        # 2. The user's active sessions, with their clients. Browser, OS and device type are
+        #    parsed from the row, no query.
         # 3. The user's active device keys.
+        # 4. The user's personal access tokens.
         response = client.get(SESSIONS)
 
     assert response.status_code == 200

@@ -18,6 +18,12 @@ from auth_token.services.devices import (
     login_device,
     register_device,
 )
+from auth_token.services.personal import (
+    NO_EXPIRY,
+    acreate_personal_token,
+    create_personal_token,
+    notify_expiring_tokens,
+)
 from auth_token.services.renewal import arenew, renew, renew_if_due
 from auth_token.services.takeovers import arelease_takeover, atakeover, release_takeover, takeover
 from auth_token.services.tokens import (
@@ -35,6 +41,8 @@ from auth_token.services.tokens import (
 )
 
 __all__ = [
+    "NO_EXPIRY",
+    "acreate_personal_token",
     "adeactivate_device",
     "alogin",
     "alogin_device",
@@ -47,6 +55,7 @@ __all__ = [
     "atakeover",
     "aupdate_session_auth_hash",
     "client_ip",
+    "create_personal_token",
     "deactivate_device",
     "default_takeover_permission",
     "delete_devices",
@@ -61,6 +70,7 @@ __all__ = [
     "login_device",
     "logout",
     "logout_all",
+    "notify_expiring_tokens",
     "register_device",
     "release_takeover",
     "renew",

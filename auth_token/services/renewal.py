@@ -11,7 +11,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from auth_token import cache as token_cache
-from auth_token import signals
+from auth_token import rules, signals
 from auth_token import state as request_state
 from auth_token.conf import settings
 from auth_token.models import Client, Token
@@ -57,8 +57,11 @@ def renew_if_due(request: HttpRequest, *, extend: bool = True) -> bool:
     token = state.token if state is not None else None
     if not isinstance(token, Token) or not is_renewal_due(token):
         return False
+    # A personal token keeps the expiry its owner chose; its last use is still recorded.
+    personal = not rules.renews_by_use(token)
+    extend = extend and not personal
     takeover = token.active_takeover_id is not None
-    if not (extend or takeover):
+    if not (extend or takeover or personal):
         return False
     if takeover and not recheck_takeover(token, request=request):
         request_state.act_as(request, token, token.user)
@@ -94,6 +97,8 @@ def renew(request: HttpRequest) -> Token:
     """Slide the expiry of the request's token now, whatever the interval; return the token."""
     refuse_during_takeover(request)
     token = request.token
+    if not rules.renews_by_use(token):
+        return token
     now = timezone.now()
     expires_at = expiry(now, token.created_at, token.expiration, token.client)
     if Token.objects.filter(pk=token.pk, is_active=True, expires_at__gt=now).update(

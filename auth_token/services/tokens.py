@@ -150,7 +150,8 @@ def _insert_within_limit(token: Token, related_objs: Iterable[Model], request: H
     limits = [({}, settings.MAX_TOKENS_PER_USER)]
     if token.client is not None:
         limits.append(({"client": token.client}, token.client.max_tokens_per_user))
-    limits = [(among, limit) for among, limit in limits if limit]
+    # Personal access tokens neither count against a login's limit nor are evicted by one.
+    limits = [(among, limit) for among, limit in limits if limit and token.kind != TokenKind.PERSONAL]
     user = token.user
     with transaction.atomic():
         if limits and connection.features.has_select_for_update:
@@ -173,6 +174,7 @@ def _insert_within_limit(token: Token, related_objs: Iterable[Model], request: H
             ids = list(
                 Token.objects.select_for_update()
                 .filter(user=user, is_active=True, expires_at__gt=token.created_at, **among)
+                .exclude(kind=TokenKind.PERSONAL)
                 .order_by("-created_at", "-pk")
                 .values_list("pk", flat=True)
             )

@@ -123,6 +123,19 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "``devices:write``, ``tokens:write``). A token can hold only declared scopes "
         "(:doc:`/reference/scopes`).",
     ),
+    "PAT_MAX_AGE": (
+        "int (seconds)",
+        "The longest lifetime of a personal access token, and its lifetime when none is asked: 90 days. "
+        "``ABSOLUTE_TOKEN_AGE`` does not apply to them.",
+    ),
+    "PAT_ALLOW_NO_EXPIRY": (
+        "bool",
+        "Allow personal access tokens that never expire (stored as expiring on 9999-12-31).",
+    ),
+    "PAT_NOTIFY_DAYS": (
+        "int",
+        "Days before expiry when ``notify_expiring_tokens`` (without ``--days``) sends ``token_expiring``.",
+    ),
 }
 
 

@@ -5,9 +5,17 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException, AuthenticationFailed, PermissionDenied, ValidationError
+from rest_framework.settings import api_settings
 
 from auth_token import scopes
-from auth_token.exceptions import DeviceKeyAlreadyExists, InvalidClient, SessionEnded, TakeoverActive
+from auth_token.exceptions import (
+    DeviceKeyAlreadyExists,
+    InvalidClient,
+    InvalidPersonalToken,
+    PersonalTokenRefused,
+    SessionEnded,
+    TakeoverActive,
+)
 from auth_token.scopes import UnknownScope
 
 
@@ -48,6 +56,10 @@ def to_api_exception(exc: Exception) -> Exception:
         return TakeoverActiveError()
     if isinstance(exc, DeviceKeyAlreadyExists):
         return DeviceKeyConflict()
+    if isinstance(exc, PersonalTokenRefused):
+        return PermissionDenied(str(exc), code="tokens_write_required")
+    if isinstance(exc, InvalidPersonalToken):
+        return ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [str(exc)]}, code="invalid")
     if isinstance(exc, InvalidClient):
         return ValidationError({"client": [str(exc)]}, code="invalid_client")
     if isinstance(exc, UnknownScope):

@@ -53,7 +53,11 @@ RESPONSES = {
     ),
     401: OpenApiResponse(_ERROR, description=_("No valid token; see the WWW-Authenticate header.")),
     403: OpenApiResponse(
-        _ERROR, description=_("Not allowed during a takeover, or a cookie token without a valid CSRF token.")
+        _ERROR,
+        description=_(
+            "The token lacks a scope the operation needs (see its security requirement), an action "
+            "not allowed during a takeover, or a cookie token without a valid CSRF token."
+        ),
     ),
     404: OpenApiResponse(_ERROR, description=_("No such object of yours.")),
     409: OpenApiResponse(_ERROR, description=_("This device is already registered and active.")),

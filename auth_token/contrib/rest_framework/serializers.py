@@ -112,6 +112,53 @@ class DeviceRegistrationSerializer(serializers.Serializer):
     name = _name_field()
 
 
+class PersonalTokenRequestSerializer(serializers.Serializer):
+    """What a new personal access token should be."""
+
+    name = StrictCharField(max_length=NAME_MAX_LENGTH)
+    scopes = serializers.ListField(
+        child=StrictCharField(max_length=100),
+        required=False,
+        allow_empty=True,
+        max_length=100,
+        help_text=_("Declared scopes, within this request's own; left out: all of them."),
+    )
+    expires_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("At most AUTH_TOKEN_PAT_MAX_AGE ahead; null: that maximum."),
+    )
+    no_expiry = serializers.BooleanField(
+        default=False, help_text=_("Never expire; only where AUTH_TOKEN_PAT_ALLOW_NO_EXPIRY is on.")
+    )
+
+
+class PersonalTokenSerializer(serializers.ModelSerializer):
+    """One of the user's personal access tokens. Never the key."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    scopes = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Token
+        fields = ("id", "name", "scopes", "created_at", "last_access", "expires_at")
+        read_only_fields = fields
+
+
+class CreatedPersonalTokenSerializer(PersonalTokenSerializer):
+    """A creation's answer. ``token`` is the raw token, shown this once."""
+
+    token = serializers.SerializerMethodField()
+
+    class Meta(PersonalTokenSerializer.Meta):
+        fields = ("token", *PersonalTokenSerializer.Meta.fields)
+        read_only_fields = fields
+
+    def get_token(self, token: Token) -> str:
+        return self.context["raw_token"]
+
+
 class LogoutAllSerializer(serializers.Serializer):
     keep_current = serializers.BooleanField(default=False, help_text=_("Keep the token of this request."))
 

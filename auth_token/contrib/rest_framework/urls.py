@@ -14,6 +14,8 @@ urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
     path("sessions/", views.SessionListView.as_view(), name="sessions"),
     path("sessions/<str:session_id>/", views.SessionDetailView.as_view(), name="session"),
+    path("tokens/", views.PersonalTokenListView.as_view(), name="personal_tokens"),
+    path("tokens/<str:token_id>/", views.PersonalTokenDetailView.as_view(), name="personal_token"),
     path("devices/", views.DeviceListView.as_view(), name="devices"),
     # Before devices/<id>/, which would take "login" for an id.
     path("devices/login/", views.DeviceLoginView.as_view(), name="device_login"),

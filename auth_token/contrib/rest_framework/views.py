@@ -40,7 +40,7 @@ from auth_token.contrib.rest_framework.permissions import TokenHasScope
 from auth_token.contrib.rest_framework.throttling import LoginRateThrottle
 from auth_token.credentials import foreign_scheme
 from auth_token.exceptions import InvalidDeviceCredentials
-from auth_token.models import DeviceKey, Token
+from auth_token.models import DeviceKey, Token, TokenKind
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -265,7 +265,7 @@ class MeView(AuthenticatedAPIView):
 
     me_serializer_class = serializers.MeSerializer
 
-    @extend_schema(tags=TAGS, responses={200: serializers.MeSerializer, **errors(401)})
+    @extend_schema(tags=TAGS, responses={200: serializers.MeSerializer, **errors(401, 403)})
     def get(self, request: Request) -> Response:
         token = request.auth
         takeover = token.active_takeover if request.user is not token.user else None
@@ -286,11 +286,14 @@ class SessionListView(AuthenticatedAPIView):
 
     session_serializer_class = serializers.TokenSessionSerializer
 
-    @extend_schema(tags=TAGS, responses={200: serializers.TokenSessionSerializer(many=True), **errors(401)})
+    @extend_schema(
+        tags=TAGS, responses={200: serializers.TokenSessionSerializer(many=True), **errors(401, 403)}
+    )
     def get(self, request: Request) -> Response:
         tokens = (
             Token.objects.active()
             .filter(user=request.user)
+            .exclude(kind=TokenKind.PERSONAL)  # listed apart: api/tokens/
             .select_related("client")
             .order_by("-last_access", "-pk")
         )
@@ -326,6 +329,58 @@ class SessionDetailView(AuthenticatedAPIView):
         return token
 
 
+class PersonalTokenListView(AuthenticatedAPIView):
+    """The user's personal access tokens; POST creates one and shows it once."""
+
+    scopes_by_method = {"GET": ("sessions:read",)}  # creating: the service's rule
+    serializer_class = serializers.PersonalTokenRequestSerializer
+    personal_token_serializer_class = serializers.PersonalTokenSerializer
+    created_serializer_class = serializers.CreatedPersonalTokenSerializer
+
+    @extend_schema(
+        tags=TAGS, responses={200: serializers.PersonalTokenSerializer(many=True), **errors(401, 403)}
+    )
+    def get(self, request: Request) -> Response:
+        tokens = (
+            Token.objects.active().filter(user=request.user, kind=TokenKind.PERSONAL).order_by("-created_at")
+        )
+        serializer = self.personal_token_serializer_class(
+            tokens, many=True, context=self.get_serializer_context()
+        )
+        return Response(serializer.data)
+
+    @extend_schema(
+        tags=TAGS,
+        request=serializers.PersonalTokenRequestSerializer,
+        responses={201: serializers.CreatedPersonalTokenSerializer, **errors(*BODY_ERRORS, 401, 403)},
+    )
+    @sensitive_variables()  # the raw token, also inside the serializer's frames
+    def post(self, request: Request) -> Response:
+        data = self.validated_data(self.serializer_class, request)
+        token, raw = services.create_personal_token(
+            request._request,
+            name=data["name"],
+            scopes=data.get("scopes"),
+            expires_at=services.NO_EXPIRY if data["no_expiry"] else data["expires_at"],
+        )
+        context = {**self.get_serializer_context(), "raw_token": raw}
+        return Response(
+            self.created_serializer_class(token, context=context).data, status=status.HTTP_201_CREATED
+        )
+
+
+class PersonalTokenDetailView(SessionDetailView):
+    """Revoke one of the user's personal access tokens by its public id."""
+
+    @extend_schema(
+        tags=TAGS,
+        parameters=[OpenApiParameter("token_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        responses={204: None, **errors(401, 403, 404)},
+    )
+    def delete(self, request: Request, token_id: str) -> Response:
+        return super().delete(request, token_id)
+
+
 class DeviceListView(AuthenticatedAPIView):
     """The user's device keys; POST registers (or re-activates) one and shows its secret once."""
 
@@ -335,7 +390,7 @@ class DeviceListView(AuthenticatedAPIView):
     device_serializer_class = serializers.DeviceKeySerializer
     registered_device_serializer_class = serializers.RegisteredDeviceSerializer
 
-    @extend_schema(tags=TAGS, responses={200: serializers.DeviceKeySerializer(many=True), **errors(401)})
+    @extend_schema(tags=TAGS, responses={200: serializers.DeviceKeySerializer(many=True), **errors(401, 403)})
     def get(self, request: Request) -> Response:
         devices = DeviceKey.objects.filter(user=request.user).order_by("-created_at", "-pk")
         serializer = self.device_serializer_class(devices, many=True, context=self.get_serializer_context())
