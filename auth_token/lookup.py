@@ -121,6 +121,8 @@ class CompiledLookup:
             return None
         row = list(fetched)
         for part in (self.token, self.user, self.takeover, self.target, self.client):
+            if row[part.pk_position] is None:  # an outer join that found nothing: no instance
+                continue
             for position, converters, column in part.converters:
                 for converter in converters:
                     row[position] = converter(row[position], column, connection)
@@ -246,8 +248,9 @@ class Template:
     def __init__(self, token: Token) -> None:
         self.db = token._state.db
         parts = [None if part is None else list(part) for part in plain_values(token)]
+        # A list or dict of immutable values (the token's scopes) needs only a shallow copy.
         self.mutable = tuple(
-            (index, position)
+            (index, position, type(value) if _flat(value) else copy.deepcopy)
             for index, part in enumerate(parts)
             for position, value in enumerate(part or ())
             if type(value) in _MUTABLE
@@ -266,9 +269,18 @@ class Template:
         return from_plain_values(self.db, values)
 
     def _copied(self, parts: list[list[Any] | None]) -> PlainValues:
-        for index, position in self.mutable:
-            parts[index][position] = copy.deepcopy(parts[index][position])
+        for index, position, copier in self.mutable:
+            parts[index][position] = copier(parts[index][position])
         return tuple(map(_as_tuple, parts))
+
+
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
+
+
+def _flat(value: Any) -> bool:
+    """Whether ``value`` (a list or a dict) holds immutable values only."""
+    items = value.values() if isinstance(value, dict) else value
+    return type(value) in (list, dict) and all(type(item) in _IMMUTABLE for item in items)
 
 
 def _as_tuple(part: list[Any] | None) -> tuple[Any, ...] | None:

@@ -1,6 +1,6 @@
 """Replay the curl commands of the API and mobile tutorials against the example project.
 
-Each ``$ curl ...`` command of docs/tutorials/api.rst and mobile.rst is sent, in order, through
+Each ``$ curl ...`` command of docs/tutorials/api.rst, mobile.rst and cli.rst is sent, in order, through
 Django's test client (example project settings, as ``make test`` runs this folder). The documented
 status code, the headers shown and the keys of each JSON body must match the real answer; so
 must the values that do not change from run to run (error messages, names, flags). A line
@@ -25,7 +25,7 @@ from django.core.management import call_command
 from django.test import Client
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "tutorials"
-PAGES = ["api.rst", "mobile.rst"]
+PAGES = ["api.rst", "mobile.rst", "cli.rst"]
 PROMPT = re.compile(r"^(?P<indent>\s+)\$ (?P<command>.*)$")
 ASSIGN = re.compile(r'^(?P<name>\w+)=\S+\s+# the "(?P<key>\w+)" of the answer above$')
 STATUS = re.compile(r"^HTTP/1\.1 (?P<code>\d{3})\b")

@@ -1,6 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from auth_token.models import Client
+
 # username, password, is_staff, is_superuser
 USERS = [
     ("admin", "admin", True, True),
@@ -10,7 +12,10 @@ USERS = [
 
 
 class Command(BaseCommand):
-    help = "Create or reset the demo users admin/admin (superuser), alice/alice and bob/bob (staff)."
+    help = (
+        "Create or reset the demo users admin/admin (superuser), alice/alice and bob/bob (staff), "
+        'and the API client "kiosk" (tokens idle for 10 minutes at most).'
+    )
 
     def handle(self, *args, **options):
         User = get_user_model()
@@ -28,3 +33,5 @@ class Command(BaseCommand):
             role = "superuser" if is_superuser else "staff" if is_staff else "user"
             action = "created" if created else "password reset" if reset else "unchanged"
             self.stdout.write(f"{username:<6} password={password:<6} {role:<9} ({action})")
+        Client.objects.update_or_create(name="kiosk", defaults={"idle_age": 600, "remember_age": 600})
+        self.stdout.write('API client "kiosk": tokens idle for 10 minutes at most')
