@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -41,6 +43,10 @@ class DeviceLoginDisabled(Http404):
 
 class InvalidClient(ValueError):
     """A login named an API client that is unknown or inactive, or whose policy refuses it."""
+
+    @classmethod
+    def unknown(cls, name: object) -> InvalidClient:
+        return cls(_("Unknown or inactive client: %(name)s.") % {"name": name})
 
 
 class PersonalTokenRefused(PermissionDenied):

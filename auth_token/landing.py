@@ -13,6 +13,8 @@ from django.urls import NoReverseMatch, Resolver404, get_script_prefix, resolve,
 from auth_token.conf import settings
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from django.contrib.auth.base_user import AbstractBaseUser
 
 
@@ -36,12 +38,7 @@ def _served_or(url: str, *fallbacks: str) -> str:
     ``fallbacks`` that reverses."""
     if not url.startswith("/") or url.startswith("//") or _served(url):
         return url
-    for name in fallbacks:
-        try:
-            return reverse(name)
-        except NoReverseMatch:
-            continue
-    return url
+    return _first_reversed(fallbacks) or url
 
 
 def _served(url: str) -> bool:
@@ -60,9 +57,15 @@ def release_url(admin_site_name: str = "admin") -> str | None:
     """``auth_token:release``, else the user admin's own release URL (a project that includes
     only the admin); None when neither is served."""
     opts = get_user_model()._meta
-    for name in ("auth_token:release", f"{admin_site_name}:{opts.app_label}_{opts.model_name}_release"):
+    names = ("auth_token:release", f"{admin_site_name}:{opts.app_label}_{opts.model_name}_release")
+    return _first_reversed(names, current_app=admin_site_name)
+
+
+def _first_reversed(names: Iterable[str], current_app: str | None = None) -> str | None:
+    """The URL of the first of ``names`` this site serves, or None."""
+    for name in names:
         try:
-            return reverse(name, current_app=admin_site_name)
+            return reverse(name, current_app=current_app)
         except NoReverseMatch:
             continue
     return None

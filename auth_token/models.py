@@ -150,6 +150,13 @@ class TokenQuerySet(models.QuerySet):
         """Return the tokens that still authenticate as far as the token row alone can tell."""
         return self.filter(is_active=True, expires_at__gt=timezone.now())
 
+    def sessions(self) -> TokenQuerySet:
+        """Every token but personal access tokens, which are listed and limited apart."""
+        return self.exclude(kind=TokenKind.PERSONAL)
+
+    def personal(self) -> TokenQuerySet:
+        return self.filter(kind=TokenKind.PERSONAL)
+
 
 class Token(UserAgentMixin, models.Model):
     public_id = models.UUIDField(_("public id"), default=uuid4, unique=True, editable=False)

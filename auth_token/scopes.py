@@ -48,11 +48,19 @@ def clean(requested: Iterable[str] | None, within: Iterable[str] | None = None) 
     unknown = [scope for scope in wanted if not isinstance(scope, str) or scope not in known]
     if unknown:
         raise UnknownScope(f"Unknown scope: {', '.join(map(str, unknown))}.")
-    if within is not None and EVERY_SCOPE not in within:
-        outside = [scope for scope in wanted if scope not in within]
-        if outside:
-            raise UnknownScope(f"Not allowed for this client: {', '.join(outside)}.")
+    refused = [] if within is None else outside(wanted, within)
+    if refused:
+        raise UnknownScope(f"Not allowed for this client: {', '.join(refused)}.")
     return wanted
+
+
+def outside(held: Iterable[str], cap: Iterable[str]) -> list[str]:
+    """The scopes of ``held`` that ``cap`` does not allow (``"*"`` in ``cap``: none; ``"*"`` in
+    ``held`` is outside any narrower cap)."""
+    cap = set(cap)
+    if EVERY_SCOPE in cap:
+        return []
+    return [scope for scope in held if scope not in cap]
 
 
 def refusal(missing: Iterable[str]) -> str:

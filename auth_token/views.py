@@ -28,7 +28,7 @@ from auth_token.decorators import SESSION_ENDED, token_required
 from auth_token.exceptions import InvalidPersonalToken, TakeoverActive
 from auth_token.forms import PersonalTokenForm, TokenAuthenticationForm
 from auth_token.landing import after_login_url, release_url, takeover_landing_url
-from auth_token.models import DeviceKey, Token, TokenKind
+from auth_token.models import DeviceKey, Token
 from auth_token.scopes import UnknownScope
 from auth_token.services._request import refuse_during_takeover
 
@@ -165,8 +165,8 @@ class SessionListView(PageMixin, ListView):
     def get_queryset(self):
         return (
             Token.objects.active()
+            .sessions()
             .filter(user=self.request.user)
-            .exclude(kind=TokenKind.PERSONAL)
             .select_related("client")
             .order_by("-last_access", "-pk")
         )
@@ -174,7 +174,7 @@ class SessionListView(PageMixin, ListView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         devices = DeviceKey.objects.filter(user=user, is_active=True).order_by("-created_at")
-        personal = Token.objects.active().filter(user=user, kind=TokenKind.PERSONAL).order_by("-created_at")
+        personal = Token.objects.active().personal().filter(user=user).order_by("-created_at")
         return super().get_context_data(
             current_token_id=self.request.token.pk, devices=devices, personal_tokens=personal, **kwargs
         )
@@ -268,12 +268,12 @@ def takeover_refused(request: HttpRequest, exception: TakeoverActive) -> HttpRes
     # From the takeover record: a refused login() has already put its own user on the request.
     takeover = getattr(getattr(request, "token", None), "active_takeover", None)
     acting_as = (takeover.user or takeover.user_repr) if takeover is not None else request.user
-    context = {
-        **page_context(request),
-        "message": str(exception),
-        "account_user": acting_as,
-        "acting_as": acting_as,
-        "release_url": release_url(),
-        "next": request.get_full_path() if request.method in ("GET", "HEAD") else "",
-    }
+    context = page_context(request)
+    context.update(
+        message=str(exception),
+        account_user=acting_as,
+        acting_as=acting_as,
+        release_url=release_url(),
+        next=context["current_path"],
+    )
     return render(request, "auth_token/takeover_refused.html", context, status=403)

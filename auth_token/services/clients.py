@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from auth_token import scopes
 from auth_token.exceptions import InvalidClient
@@ -21,7 +20,7 @@ def get_client(name: str) -> Client:
     """The active client named ``name``; ``InvalidClient`` for an unknown or inactive one."""
     client = Client.objects.filter(name=name, is_active=True).first() if isinstance(name, str) else None
     if client is None:
-        raise InvalidClient(_("Unknown or inactive client: %(name)s.") % {"name": name})
+        raise InvalidClient.unknown(name)
     return client
 
 
@@ -58,13 +57,7 @@ def _no_longer_allowed(before: Client, after: Client):
         ids = [
             token.pk
             for token in tokens.only("pk", "scopes")
-            if not _within(token.scopes, after.allowed_scopes)
+            if scopes.outside(token.scopes, after.allowed_scopes)
         ]
         narrowed = narrowed | tokens.filter(pk__in=ids)
     return narrowed
-
-
-def _within(held: list[str], allowed: list[str]) -> bool:
-    if scopes.EVERY_SCOPE in allowed:
-        return True
-    return scopes.EVERY_SCOPE not in held and set(held) <= set(allowed)

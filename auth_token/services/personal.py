@@ -116,13 +116,16 @@ def notify_expiring_tokens(days: int | None = None, *, now: datetime | None = No
     UPDATE of ``notified_at`` lets only one run (or process) send it."""
     now = timezone.now() if now is None else now
     days = settings.PAT_NOTIFY_DAYS if days is None else days
-    due = Token.objects.filter(
-        kind=TokenKind.PERSONAL,
-        is_active=True,
-        notified_at__isnull=True,
-        expires_at__gt=now,
-        expires_at__lte=now + timedelta(days=days),
-    ).select_related("user")
+    due = (
+        Token.objects.personal()
+        .filter(
+            is_active=True,
+            notified_at__isnull=True,
+            expires_at__gt=now,
+            expires_at__lte=now + timedelta(days=days),
+        )
+        .select_related("user")
+    )
     sent = 0
     for token in due:
         if Token.objects.filter(pk=token.pk, notified_at__isnull=True).update(notified_at=now):

@@ -63,7 +63,7 @@ def login(
     refuse_during_takeover(request)
     if client is not None:
         if not client.is_active:
-            raise InvalidClient(_("Unknown or inactive client: %(name)s.") % {"name": client.name})
+            raise InvalidClient.unknown(client.name)
         allowed_cookie, allowed_header = (
             allowed_cookie and client.allow_cookie,
             allowed_header and client.allow_header,
@@ -173,8 +173,8 @@ def _insert_within_limit(token: Token, related_objs: Iterable[Model], request: H
         for among, limit in limits:
             ids = list(
                 Token.objects.select_for_update()
+                .sessions()
                 .filter(user=user, is_active=True, expires_at__gt=token.created_at, **among)
-                .exclude(kind=TokenKind.PERSONAL)
                 .order_by("-created_at", "-pk")
                 .values_list("pk", flat=True)
             )

@@ -36,6 +36,15 @@ def _name_field() -> StrictCharField:
     return StrictCharField(max_length=NAME_MAX_LENGTH, allow_blank=True, default="")
 
 
+def _client_field() -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(
+        slug_field="name",
+        read_only=True,
+        allow_null=True,
+        help_text=_("The API client it was issued to, if any."),
+    )
+
+
 def _username_max_length() -> int:
     # As Django's AuthenticationForm.
     user_model = get_user_model()
@@ -202,12 +211,7 @@ class CurrentTokenSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text=_('What the token may be used for; ["*"]: every declared scope.'),
     )
-    client = serializers.SlugRelatedField(
-        slug_field="name",
-        read_only=True,
-        allow_null=True,
-        help_text=_("The API client it was issued to, if any."),
-    )
+    client = _client_field()
     long_lived = serializers.SerializerMethodField(help_text=_('Issued with "remember me" (MAX_TOKEN_AGE).'))
     source = serializers.CharField(
         read_only=True, help_text=_("Where this request carried it: header or cookie.")
@@ -262,12 +266,7 @@ class TokenSessionSerializer(serializers.ModelSerializer):
     os = serializers.CharField(read_only=True)
     device_type = serializers.CharField(read_only=True)
     is_current = serializers.SerializerMethodField()
-    client = serializers.SlugRelatedField(
-        slug_field="name",
-        read_only=True,
-        allow_null=True,
-        help_text=_("The API client it was issued to, if any."),
-    )
+    client = _client_field()
 
     class Meta:
         model = Token

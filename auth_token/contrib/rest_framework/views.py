@@ -40,7 +40,7 @@ from auth_token.contrib.rest_framework.permissions import TokenHasScope
 from auth_token.contrib.rest_framework.throttling import LoginRateThrottle
 from auth_token.credentials import foreign_scheme
 from auth_token.exceptions import InvalidDeviceCredentials
-from auth_token.models import DeviceKey, Token, TokenKind
+from auth_token.models import DeviceKey, Token
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -292,8 +292,8 @@ class SessionListView(AuthenticatedAPIView):
     def get(self, request: Request) -> Response:
         tokens = (
             Token.objects.active()
+            .sessions()  # personal tokens are listed apart: api/tokens/
             .filter(user=request.user)
-            .exclude(kind=TokenKind.PERSONAL)  # listed apart: api/tokens/
             .select_related("client")
             .order_by("-last_access", "-pk")
         )
@@ -341,9 +341,7 @@ class PersonalTokenListView(AuthenticatedAPIView):
         tags=TAGS, responses={200: serializers.PersonalTokenSerializer(many=True), **errors(401, 403)}
     )
     def get(self, request: Request) -> Response:
-        tokens = (
-            Token.objects.active().filter(user=request.user, kind=TokenKind.PERSONAL).order_by("-created_at")
-        )
+        tokens = Token.objects.active().personal().filter(user=request.user).order_by("-created_at")
         serializer = self.personal_token_serializer_class(
             tokens, many=True, context=self.get_serializer_context()
         )
