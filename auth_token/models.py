@@ -12,6 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from user_agents import parse as parse_user_agent
@@ -179,7 +180,14 @@ class Token(UserAgentMixin, models.Model):
     )
     user_agent = models.CharField(_("user agent"), max_length=USER_AGENT_LENGTH, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    kind = models.CharField(_("kind"), max_length=16, choices=TokenKind.choices, default=TokenKind.SESSION)
+    # db_default as well: during a rolling upgrade, code that predates a column still inserts.
+    kind = models.CharField(
+        _("kind"),
+        max_length=16,
+        choices=TokenKind.choices,
+        default=TokenKind.SESSION,
+        db_default=TokenKind.SESSION,
+    )
     notified_at = models.DateTimeField(
         _("expiry notice sent at"),
         null=True,
@@ -198,6 +206,7 @@ class Token(UserAgentMixin, models.Model):
     scopes = models.JSONField(
         _("scopes"),
         default=every_scope,
+        db_default=Value(["*"], output_field=models.JSONField()),
         help_text=_('What the token may be used for: ["*"] for every declared scope, [] for none.'),
     )
     auth_slug = models.SlugField(_("authorization slug"), max_length=100, blank=True)

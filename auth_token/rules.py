@@ -105,8 +105,8 @@ def token_accepts(token: Token, source: str) -> bool:
     session hash is checked apart (``session_hash_match``).
     """
     allowed = token.allowed_header if source == HEADER else token.allowed_cookie
-    client = token.client  # loaded by the lookup: no query
-    if client is not None:
+    if token.client_id is not None:
+        client = token.client  # loaded by the lookup: no query
         allowed = (
             allowed
             and client.is_active

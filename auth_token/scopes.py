@@ -26,7 +26,13 @@ LIBRARY_SCOPES = {
 
 
 class UnknownScope(ValueError):
-    """A token was asked for a scope that is not declared."""
+    """A token was asked for a scope that is not declared, or one beyond its cap."""
+
+
+# What a refusal names as the cap: an API client's allowed scopes, or the scopes of the token
+# that creates a personal access token.
+CLIENT_CAP = _("Not allowed for this client: %(scopes)s.")
+CREATOR_CAP = _("The token creating this one does not hold: %(scopes)s.")
 
 
 def declared() -> dict[str, str]:
@@ -34,23 +40,24 @@ def declared() -> dict[str, str]:
     return {**LIBRARY_SCOPES, **(settings.SCOPES or {})}
 
 
-def clean(requested: Iterable[str] | None, within: Iterable[str] | None = None) -> list[str]:
+def clean(
+    requested: Iterable[str] | None, within: Iterable[str] | None = None, *, cap: str = CLIENT_CAP
+) -> list[str]:
     """The scopes to store for a new token: the requested ones, sorted, each declared; ``["*"]``
-    for None. ``within`` (an API client's allowed scopes; None: every one) caps them: ``"*"`` then
-    means all of ``within``. Raise ``UnknownScope`` for an undeclared scope or one outside
-    ``within``."""
+    for None. ``within`` (None: every one) caps them: ``"*"`` then means all of ``within``. Raise
+    ``UnknownScope`` for an undeclared scope or one outside ``within``, said with ``cap``."""
     wanted = [EVERY_SCOPE] if requested is None else sorted(set(requested))
     if EVERY_SCOPE in wanted:
         if len(wanted) > 1:
-            raise UnknownScope(f'"{EVERY_SCOPE}" stands for every scope and comes alone.')
-        return wanted if within is None else clean(within)
+            raise UnknownScope(_('"*" stands for every scope and comes alone.'))
+        return wanted if within is None else clean(within, cap=cap)
     known = declared()
     unknown = [scope for scope in wanted if not isinstance(scope, str) or scope not in known]
     if unknown:
-        raise UnknownScope(f"Unknown scope: {', '.join(map(str, unknown))}.")
+        raise UnknownScope(_("Unknown scope: %(scopes)s.") % {"scopes": ", ".join(map(str, unknown))})
     refused = [] if within is None else outside(wanted, within)
     if refused:
-        raise UnknownScope(f"Not allowed for this client: {', '.join(refused)}.")
+        raise UnknownScope(cap % {"scopes": ", ".join(refused)})
     return wanted
 
 

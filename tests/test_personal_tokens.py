@@ -85,7 +85,7 @@ def test_create__never_a_scope_its_creator_lacks(alice):
     _, writer = issue_token(alice, scopes=["tokens:write", "orders:read"])
     response = create(Client(), bearer(writer), scopes=["orders:write"])
     assert response.status_code == 400
-    assert response.json() == {"scopes": ["Not allowed for this client: orders:write."]}
+    assert response.json() == {"scopes": ["The token creating this one does not hold: orders:write."]}
     inherited = create(Client(), bearer(writer)).json()  # no scopes asked: the creator's
     assert inherited["scopes"] == ["orders:read", "tokens:write"]
 

@@ -4,6 +4,8 @@ A permission table through real requests, by header and by cookie; the library's
 the scopes they need; unknown scopes refused at creation; no query beyond the lookup.
 """
 
+from uuid import uuid4
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
@@ -202,25 +204,85 @@ def test_password_change__the_new_token_keeps_the_scopes(alice):
 # Existing rows.
 
 
+@pytest.fixture
+def migrate_to():
+    """Migrate the test database to the given nodes and back to the latest afterwards; yield
+    the migrated apps registry."""
+
+    def migrate(targets):
+        executor = MigrationExecutor(connection)
+        executor.migrate(targets)
+        return executor.loader.project_state(targets).apps
+
+    yield migrate
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
-def test_migration__existing_tokens_keep_every_scope_and_get_their_kind(alice):
+def test_migration__existing_tokens_keep_every_scope_and_get_their_kind(alice, migrate_to):
     """Every client that works today keeps working: existing tokens hold every scope; device
     and imported tokens are told apart from sessions."""
-    before, after = (
-        [("auth_token", "0003_takeover_end_reason_choices")],
-        [("auth_token", "0004_token_kind_and_scopes")],
-    )
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    old = executor.loader.project_state(before).apps
+    old = migrate_to([("auth_token", "0003_takeover_end_reason_choices")])
     OldToken, OldDevice = old.get_model("auth_token", "Token"), old.get_model("auth_token", "DeviceKey")
     device = OldDevice.objects.create(uuid="d1", user_id=alice.pk, login_token="v1$x")
     common = {"user_id": alice.pk, "backend": "b", "expires_at": timezone.now()}
     OldToken.objects.create(key="v1$session", **common)
     OldToken.objects.create(key="v1$device", device=device, **common)
     OldToken.objects.create(key="drf$imported", **common)
-    executor = MigrationExecutor(connection)
-    executor.migrate(after)
+    migrate_to([("auth_token", "0004_token_kind_and_scopes")])
     rows = dict(Token.objects.values_list("key", "kind"))
     assert rows == {"v1$session": "session", "v1$device": "device", "drf$imported": "import"}
     assert set(map(tuple, Token.objects.values_list("scopes", flat=True))) == {("*",)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration__code_that_predates_kind_and_scopes_still_inserts(alice, migrate_to):
+    """A rolling upgrade: while old processes still run, their INSERT names neither column and
+    the database fills them in, as a session holding every scope."""
+    migrate_to(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    table = connection.ops.quote_name(Token._meta.db_table)
+    columns = ", ".join(
+        map(
+            connection.ops.quote_name,
+            [
+                "public_id",
+                "key",
+                "name",
+                "created_at",
+                "last_access",
+                "expires_at",
+                "is_active",
+                "expiration",
+                "user_agent",
+                "auth_slug",
+                "backend",
+                "allowed_cookie",
+                "allowed_header",
+                "session_auth_hash",
+                "user_id",
+            ],
+        )
+    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    values = [
+        uuid4().hex,
+        "v1$old-code",
+        "",
+        now,
+        now,
+        now,
+        True,
+        True,
+        "",
+        "",
+        "b",
+        True,
+        True,
+        "",
+        alice.pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(values))})", values)
+    token = Token.objects.get(key="v1$old-code")
+    assert (token.kind, token.scopes) == (TokenKind.SESSION, ["*"])

@@ -60,7 +60,7 @@ def create_personal_token(
     name = " ".join(str(name or "").split())[:100]
     if not name:
         raise InvalidPersonalToken(_("Give the token a name."))
-    granted = token_scopes.clean(scopes, within=within)
+    granted = token_scopes.clean(scopes, within=within, cap=token_scopes.CREATOR_CAP)
     expires_at = personal_token_expiry(expires_at)
     token, raw = _new_token(
         request,
