@@ -231,6 +231,8 @@ NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
         (NOW - timedelta(minutes=5, seconds=30), "5\xa0minutes ago"),
         (NOW - timedelta(days=2, hours=5), "2\xa0days ago"),
         (NOW + timedelta(minutes=52), "in 52\xa0minutes"),
+        (NOW + timedelta(days=7, seconds=-5), "in 1\xa0week"),
+        (NOW + timedelta(days=90, seconds=-5), "in 3\xa0months"),
     ],
 )
 def test_relative_time__short_with_the_exact_time_on_hover(settings, value, text):

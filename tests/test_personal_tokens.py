@@ -187,6 +187,15 @@ def test_revoke__by_the_user_through_the_api_and_the_page(alice, bob):
     assert Token.objects.get(pk=bobs.pk).is_active
 
 
+def test_revoke__the_tokens_endpoint_knows_only_personal_tokens(alice):
+    """A session is not listed under api/tokens/, so its id there is a 404 and it lives on."""
+    client = browser(alice)
+    session = Token.objects.get(user=alice)
+    assert client.delete(f"{TOKENS}{session.public_id}/").status_code == 404
+    assert Token.objects.get(pk=session.pk).is_active
+    assert client.get("/me/").json()["user"] == "alice"
+
+
 # The page.
 
 

@@ -25,7 +25,9 @@ def relative_time(value: datetime | None, now: datetime | None = None) -> SafeSt
     elif value < now:
         text = gettext("%(time)s ago") % {"time": timesince(value, now, depth=1)}
     else:
-        text = gettext("in %(time)s") % {"time": timeuntil(value, now, depth=1)}
+        # Rounded up by half a minute: a 7-day token made a few seconds ago expires "in 1 week", not
+        # "in 6 days" (timeuntil truncates).
+        text = gettext("in %(time)s") % {"time": timeuntil(value + timedelta(seconds=30), now, depth=1)}
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     return format_html(
         '<time datetime="{}" title="{}">{}</time>',

@@ -44,6 +44,7 @@ from auth_token.models import DeviceKey, Token
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
+    from django.db.models import QuerySet
     from rest_framework.request import Request
 
 # DeviceKey ids are BigAutoField values (< 2**63); up to 18 digits always fit. A longer number or
@@ -316,14 +317,17 @@ class SessionDetailView(AuthenticatedAPIView):
         services.revoke(token, request=request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @staticmethod
-    def get_token(request: Request, session_id: str) -> Token:
+    def get_queryset(self, request: Request) -> QuerySet[Token]:
+        """The tokens this view may revoke: every active token of the user."""
+        return Token.objects.active().filter(user=request.user)
+
+    def get_token(self, request: Request, session_id: str) -> Token:
         # Parsed here: a garbage id would make the UUIDField lookup raise instead of matching nothing.
         try:
             public_id = uuid.UUID(session_id)
         except ValueError:
             raise NotFound from None
-        token = Token.objects.active().filter(user=request.user, public_id=public_id).first()
+        token = self.get_queryset(request).filter(public_id=public_id).first()
         if token is None:
             raise NotFound
         return token
@@ -377,6 +381,10 @@ class PersonalTokenDetailView(SessionDetailView):
     )
     def delete(self, request: Request, token_id: str) -> Response:
         return super().delete(request, token_id)
+
+    def get_queryset(self, request: Request) -> QuerySet[Token]:
+        """Only personal access tokens: a session's id is a 404 here, as it is not listed."""
+        return super().get_queryset(request).personal()
 
 
 class DeviceListView(AuthenticatedAPIView):
