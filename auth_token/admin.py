@@ -233,10 +233,18 @@ class DeviceKeyAdmin(CredentialAdmin):
         services.delete_devices(queryset, request=request)
 
 
+class EmptyForNoneJSONField(forms.JSONField):
+    """Shows no value as an empty box, not ``null``: the help text says what empty means."""
+
+    def prepare_value(self, value: Any) -> Any:
+        return "" if value is None else super().prepare_value(value)
+
+
 class ClientForm(forms.ModelForm):
     """Refuses what ``services.save_client`` would: an undeclared scope, a rate that is not one."""
 
     class Meta:
+        field_classes = {"allowed_scopes": EmptyForNoneJSONField}
         model = Client
         fields = (
             "name",

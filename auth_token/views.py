@@ -28,7 +28,7 @@ from auth_token.decorators import SESSION_ENDED, token_required
 from auth_token.exceptions import InvalidPersonalToken, TakeoverActive
 from auth_token.forms import PersonalTokenForm, TokenAuthenticationForm
 from auth_token.landing import after_login_url, release_url, takeover_landing_url
-from auth_token.models import DeviceKey, Token
+from auth_token.models import DeviceKey, Token, TokenKind
 from auth_token.scopes import UnknownScope
 from auth_token.services._request import refuse_during_takeover
 
@@ -217,7 +217,11 @@ class RevokeView(View):
             messages.success(request, _("You have been signed out."), fail_silently=True)
             return redirect(django_settings.LOGIN_URL)
         services.revoke(token, request=request)
-        messages.success(request, _("The session was signed out."), fail_silently=True)
+        if token.kind == TokenKind.PERSONAL:
+            message = _("The token “%(name)s” was revoked.") % {"name": token.name}
+        else:
+            message = _("The session was signed out.")
+        messages.success(request, message, fail_silently=True)
         return redirect("auth_token:sessions")
 
 

@@ -125,6 +125,9 @@ def walk_library_pages(page, base, width, checker):
     page.get_by_role("button", name="Create token").click()
     expect(page.get_by_role("heading", name="Your new personal access token")).to_be_visible()
     checker.check(page, "personal-token-created")
+    # The whole token in view, at either width: nothing to scroll inside its box.
+    whole = "el => el.scrollWidth <= el.clientWidth && el.scrollHeight <= el.clientHeight"
+    assert page.locator("#personal-token").evaluate(whole)
     page.get_by_role("link", name="Done").click()
     expect(page.get_by_text("deploy script")).to_be_visible()
     checker.check(page, "sessions-with-a-personal-token")

@@ -1,6 +1,7 @@
 """API clients: each client's policy for the tokens its logins get (DESIGN §12). A token without
 a client behaves as before (the rest of the suite)."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -198,6 +199,16 @@ def test_a_clients_scopes_cap_its_tokens(alice):
     assert Token.objects.count() == 1
 
 
+def test_admin__no_allowed_scopes_shows_an_empty_box(admin_client):
+    kiosk = Client.objects.create(name="kiosk", idle_age=600)
+    page = admin_client.get(f"/admin/auth_token/client/{kiosk.pk}/change/").content.decode()
+    box = re.search(r'<textarea name="allowed_scopes"[^>]*>([^<]*)</textarea>', page)
+    assert box is not None and box[1].strip() == ""
+    form = {"name": "kiosk", "is_active": "on", "allow_header": "on", "idle_age": "600", "allowed_scopes": ""}
+    assert admin_client.post(f"/admin/auth_token/client/{kiosk.pk}/change/", form).status_code == 302
+    assert Client.objects.get(pk=kiosk.pk).allowed_scopes is None
+
+
 def test_admin__refuses_an_undeclared_scope_or_a_bad_rate(admin_client):
     form = {"name": "cli", "is_active": "on", "allow_header": "on", "allowed_scopes": '["orders:delete"]'}
     response = admin_client.post("/admin/auth_token/client/add/", form)
@@ -221,6 +232,7 @@ def test_allow_and_deny_clients(alice, client_name, cli_only, no_kiosk):
     _, raw = issue_token(alice, client=client)
     assert status_with(raw, "/cli-only/") == cli_only
     assert status_with(raw, "/no-kiosk/") == no_kiosk
+    assert status_with(raw, "/session-auth/no-kiosk/") == no_kiosk  # DRF's default classes
 
 
 def test_throttle__each_user_of_a_client_at_its_rate(alice, bob):

@@ -3,6 +3,7 @@ and expiry, shown once, header-only, never renewed by use, listed apart, revocab
 expiry notice, once per token (DESIGN §12)."""
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -79,6 +80,16 @@ def test_create__needs_tokens_write_from_a_header_token(alice):
     _, writer = issue_token(alice, scopes=["tokens:write", "orders:read"])
     assert create(Client(), bearer(writer), scopes=["orders:read"]).status_code == 201
     assert Token.objects.filter(kind=TokenKind.PERSONAL).count() == 1
+
+
+def test_create__a_name_in_use_is_refused_before_writing(alice, bob):
+    client = browser(alice)
+    assert create(client).status_code == 201
+    response = create(client)
+    assert response.status_code == 400
+    assert "You already have a personal access token named “deploy”." in str(response.json())
+    assert create(browser(bob)).status_code == 201  # names are per user
+    assert Token.objects.filter(kind=TokenKind.PERSONAL).count() == 2
 
 
 def test_create__never_a_scope_its_creator_lacks(alice):
@@ -176,7 +187,7 @@ def test_limit__personal_tokens_neither_count_nor_get_evicted(alice, settings):
 def test_revoke__by_the_user_through_the_api_and_the_page(alice, bob):
     client = browser(alice)
     first = create(client).json()
-    second = create(client).json()
+    second = create(client, name="backup").json()
     assert create(browser(bob)).status_code == 201
     bobs = Token.objects.get(user=bob, kind=TokenKind.PERSONAL)
     assert client.delete(f"{TOKENS}{bobs.public_id}/").status_code == 404
@@ -210,10 +221,35 @@ def test_page__create_shows_the_token_once_and_lists_it_apart(alice):
     assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
     token = Token.objects.get(kind=TokenKind.PERSONAL)
     page = response.content.decode()
-    raw = page.split('id="personal-token" type="text" readonly value="')[1].split('"')[0]
+    raw = re.search(r'<textarea id="personal-token"[^>]*>([^<]+)</textarea>', page)[1]
     assert token.key == keys.digest(raw)
     sessions = client.get("/auth/sessions/").content.decode()
     assert raw not in sessions and "CLI" in sessions and "orders:read" in sessions
+    assert "no use recorded yet" in sessions
+
+
+def test_page__a_resubmitted_form_mints_no_second_token(alice):
+    """A reload of the page that showed the token posts the form again: refused by name, and the
+    first token is not shown again."""
+    client = browser(alice)
+    form = {"name": "CLI", "expires_in": "30"}
+    first = client.post("/auth/tokens/new/", form).content.decode()
+    again = client.post("/auth/tokens/new/", form)
+    assert again.status_code == 200
+    assert "You already have a personal access token named “CLI”." in again.content.decode()
+    raw = re.search(r'<textarea id="personal-token"[^>]*>([^<]+)</textarea>', first)[1]
+    assert raw not in again.content.decode()
+    assert Token.objects.filter(kind=TokenKind.PERSONAL).count() == 1
+    Token.objects.filter(kind=TokenKind.PERSONAL).update(is_active=False)
+    assert client.post("/auth/tokens/new/", form).status_code == 200  # a revoked one frees its name
+    assert Token.objects.filter(kind=TokenKind.PERSONAL, is_active=True).count() == 1
+
+
+def test_page__revoking_a_personal_token_says_so(alice):
+    client = browser(alice)
+    pat = create(client).json()
+    page = client.post(f"/auth/sessions/{pat['id']}/revoke/", follow=True).content.decode()
+    assert "The token “deploy” was revoked." in page
 
 
 def test_page__refused_during_a_takeover(alice, bob):

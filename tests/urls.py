@@ -23,6 +23,8 @@ urlpatterns = [
     path("orders/", views.OrdersView.as_view()),
     path("cli-only/", views.CliOnlyView.as_view()),
     path("no-kiosk/", views.NoKioskView.as_view()),
+    path("session-auth/orders/", views.DefaultAuthenticationOrdersView.as_view()),
+    path("session-auth/no-kiosk/", views.DefaultAuthenticationNoKioskView.as_view()),
     path("plain-orders/", views.plain_orders),
     path("plain-orders-async/", views.plain_orders_async),
 ]

@@ -5,6 +5,7 @@ from django.contrib.auth import login as django_login_function
 from django.contrib.auth import logout as django_logout_function
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse, JsonResponse
+from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.authentication import TokenAuthentication as DrfTokenAuthentication
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
@@ -128,6 +129,12 @@ async def plain_orders_async(request):
     return JsonResponse({"orders": []})
 
 
+class DefaultAuthenticationOrdersView(OrdersView):
+    """DRF's default authentication classes (SessionAuthentication takes the middleware's user)."""
+
+    authentication_classes = (SessionAuthentication, BasicAuthentication)
+
+
 class CliOnlyView(APIView):
     """Only the "cli" client's tokens, each user of it throttled at the client's rate."""
 
@@ -148,3 +155,7 @@ class NoKioskView(APIView):
 
     def get(self, request):
         return Response({"ok": True})
+
+
+class DefaultAuthenticationNoKioskView(NoKioskView):
+    authentication_classes = (SessionAuthentication, BasicAuthentication)

@@ -42,7 +42,8 @@ def create_personal_token(
 
     With a request, for its user: refused during a takeover, unless the request comes with a
     browser session or a token holding ``tokens:write``, and for a scope the request's own token
-    lacks. Without one (a management command), for ``user``. ``expires_at`` None: the longest
+    lacks. Without one (a management command), for ``user``. The name must differ from the user's
+    other active personal tokens. ``expires_at`` None: the longest
     allowed, ``PAT_MAX_AGE``; ``NO_EXPIRY`` only with ``PAT_ALLOW_NO_EXPIRY``. Every refusal
     (``PersonalTokenRefused``, ``InvalidPersonalToken``, ``UnknownScope``) comes before anything
     is written.
@@ -60,6 +61,11 @@ def create_personal_token(
     name = " ".join(str(name or "").split())[:100]
     if not name:
         raise InvalidPersonalToken(_("Give the token a name."))
+    # A name tells a user's tokens apart; a form submitted twice (a reload) must not mint twice.
+    if Token.objects.active().personal().filter(user=user, name=name).exists():
+        raise InvalidPersonalToken(
+            _("You already have a personal access token named “%(name)s”.") % {"name": name}
+        )
     granted = token_scopes.clean(scopes, within=within, cap=token_scopes.CREATOR_CAP)
     expires_at = personal_token_expiry(expires_at)
     token, raw = _new_token(

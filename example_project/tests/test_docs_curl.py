@@ -5,7 +5,8 @@ Django's test client (example project settings, as ``make test`` runs this folde
 status code, the headers shown and the keys of each JSON body must match the real answer; so
 must the values that do not change from run to run (error messages, names, flags). A line
 ``$ NAME=...   # the "key" of the answer above`` binds ``$NAME`` to that key of the previous
-answer, as a reader would copy it.
+answer, as a reader would copy it. A ``$ .venv/bin/python example_project/manage.py ...`` command
+runs through ``call_command`` and must succeed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "tutorials"
 PAGES = ["api.rst", "mobile.rst", "cli.rst"]
 PROMPT = re.compile(r"^(?P<indent>\s+)\$ (?P<command>.*)$")
 ASSIGN = re.compile(r'^(?P<name>\w+)=\S+\s+# the "(?P<key>\w+)" of the answer above$')
+MANAGE = ".venv/bin/python example_project/manage.py "
 STATUS = re.compile(r"^HTTP/1\.1 (?P<code>\d{3})\b")
 HEADER = re.compile(r"^(?P<name>[A-Za-z][A-Za-z-]*): (?P<value>.*)$")
 # Values that are the same on every run, compared as well as the keys (unless they hold a number,
@@ -59,6 +61,9 @@ def parse(text: str) -> list[Step]:
             index += 1
         if assign := ASSIGN.match(command):
             steps.append(Step(command, assign=(assign["name"], assign["key"])))
+            continue
+        if command.startswith(MANAGE):
+            steps.append(Step(command))
             continue
         assert command.startswith("curl "), command
         step = Step(command)
@@ -158,6 +163,9 @@ def test_tutorial_curl_examples__answer_as_documented(example_site, page):
         if step.assign:
             name, key = step.assign
             variables[name] = str(last_body[key])
+            continue
+        if step.command.startswith(MANAGE):
+            call_command(*shlex.split(step.command.removeprefix(MANAGE)), stdout=io.StringIO())
             continue
         request = request_of(step.command, variables)
         response = send(client, request)

@@ -1,9 +1,11 @@
 """DRF permissions on a token's scopes (``TokenHasScope``, ``TokenHasReadWriteScope``) and its API
 client (``AllowClients``, ``DenyClients``).
 
-They read only what the request's lookup loaded (``request.auth``, our ``Token``): no query. An
-anonymous request is refused; one authenticated another way (DRF's authtoken, a session) carries
-no scopes to narrow. Scopes only narrow: the view's own permission classes still apply.
+They read only what the request's lookup loaded: no query. The token is ``request.auth``, or the
+middleware's when a DRF class such as ``SessionAuthentication`` took the user the middleware set
+(``request_credential``), so a token's scopes hold whichever authentication classes a view lists.
+An anonymous request is refused; one authenticated another way (DRF's authtoken, a Django session)
+carries no scopes to narrow. Scopes only narrow: the view's own permission classes still apply.
 """
 
 from __future__ import annotations
@@ -21,6 +23,15 @@ if TYPE_CHECKING:
     from rest_framework.views import APIView
 
 
+def request_credential(request: Request) -> object:
+    """What narrows a DRF request: ``request.auth``, or, when a DRF class took the user the
+    middleware set without a credential of its own (DRF's ``SessionAuthentication``, the default),
+    the middleware's token. A token's scopes and client hold whichever class let it in."""
+    if request.auth is not None:
+        return request.auth
+    return getattr(request._request, "token", None)
+
+
 class TokenHasScope(BasePermission):
     """The token must hold every scope of the view's ``required_scopes`` (or what its
     ``get_required_scopes(request)`` returns); else 403 ``insufficient_scope``."""
@@ -29,7 +40,7 @@ class TokenHasScope(BasePermission):
         if not (request.user and request.user.is_authenticated):
             return False  # never a way in on its own
         required = self.required_scopes(request, view)
-        missing = rules.missing_scopes(request.auth, required)
+        missing = rules.missing_scopes(request_credential(request), required)
         if missing:
             raise InsufficientScope(required, missing)
         return True
@@ -64,7 +75,7 @@ class AllowClients(BasePermission):
         return self
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        client = rules.token_client(request.auth)
+        client = rules.token_client(request_credential(request))
         return (client is not None and client.name in self.names) is self.allow
 
 

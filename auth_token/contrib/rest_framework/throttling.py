@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from auth_token import rules, throttling
+from auth_token.contrib.rest_framework.permissions import request_credential
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
@@ -41,7 +42,7 @@ class ClientRateThrottle(SimpleRateThrottle):
         return None  # per request, from the token's client
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        self.client = rules.token_client(request.auth)
+        self.client = rules.token_client(request_credential(request))
         if self.client is None or not self.client.throttle_rate:
             return True
         self.rate = self.client.throttle_rate
