@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.test import RequestFactory
 
 from auth_token import services
+from auth_token.models import Client as ApiClient
 from auth_token.models import Token
 from tests.browser import ARTIFACTS, SCREENSHOTS, TIMEOUT_MS, browser_page
 from tests.factories import UserFactory, issue_token
@@ -59,6 +60,7 @@ def people(documented_project):
     admin.user_permissions.add(Permission.objects.get(codename="takeover_user"))
     for width in VIEWPORTS:
         UserFactory(username=f"carol{width}", password=PASSWORD)
+    ApiClient.objects.create(name="kiosk", idle_age=600)
     return {"alice": alice, "token": Token.objects.filter(user=alice).first()}
 
 
@@ -181,9 +183,14 @@ def walk_admin_and_takeover(page, base, checker, alice_pk, token_pk):
         ("admin-devices", "/admin/auth_token/devicekey/"),
         ("admin-users", "/admin/auth/user/"),
         ("admin-user", f"/admin/auth/user/{alice_pk}/change/"),
+        ("admin-clients", "/admin/auth_token/client/"),
     ]:
         page.goto(f"{base}{path}")
         checker.check(page, name)
+    page.get_by_role("link", name="kiosk").click()
+    expect(page.get_by_label("Allowed scopes")).to_have_value("")
+    checker.check(page, "admin-client")
+    page.goto(f"{base}/admin/auth/user/{alice_pk}/change/")
 
     page.get_by_role("link", name="Take over this user").click()
     expect(page.get_by_role("heading", name="Take over alice")).to_be_visible()
