@@ -158,6 +158,20 @@ class TokenQuerySet(models.QuerySet):
     def personal(self) -> TokenQuerySet:
         return self.filter(kind=TokenKind.PERSONAL)
 
+    def sessions_of(self, user: Any) -> TokenQuerySet:
+        """``user``'s active sessions as the page and the API list them: last used first."""
+        return (
+            self.active()
+            .sessions()
+            .filter(user=user)
+            .select_related("client")
+            .order_by("-last_access", "-pk")
+        )
+
+    def personal_tokens_of(self, user: Any) -> TokenQuerySet:
+        """``user``'s active personal access tokens as the page and the API list them: newest first."""
+        return self.active().personal().filter(user=user).order_by("-created_at")
+
 
 class Token(UserAgentMixin, models.Model):
     public_id = models.UUIDField(_("public id"), default=uuid4, unique=True, editable=False)

@@ -163,18 +163,12 @@ class SessionListView(PageMixin, ListView):
     context_object_name = "sessions"
 
     def get_queryset(self):
-        return (
-            Token.objects.active()
-            .sessions()
-            .filter(user=self.request.user)
-            .select_related("client")
-            .order_by("-last_access", "-pk")
-        )
+        return Token.objects.sessions_of(self.request.user)
 
     def get_context_data(self, **kwargs):
         user = self.request.user
         devices = DeviceKey.objects.filter(user=user, is_active=True).order_by("-created_at")
-        personal = Token.objects.active().personal().filter(user=user).order_by("-created_at")
+        personal = Token.objects.personal_tokens_of(user)
         return super().get_context_data(
             current_token_id=self.request.token.pk, devices=devices, personal_tokens=personal, **kwargs
         )

@@ -291,13 +291,7 @@ class SessionListView(AuthenticatedAPIView):
         tags=TAGS, responses={200: serializers.TokenSessionSerializer(many=True), **errors(401, 403)}
     )
     def get(self, request: Request) -> Response:
-        tokens = (
-            Token.objects.active()
-            .sessions()  # personal tokens are listed apart: api/tokens/
-            .filter(user=request.user)
-            .select_related("client")
-            .order_by("-last_access", "-pk")
-        )
+        tokens = Token.objects.sessions_of(request.user)  # personal tokens are listed apart: api/tokens/
         serializer = self.session_serializer_class(tokens, many=True, context=self.get_serializer_context())
         return Response(serializer.data)
 
@@ -345,7 +339,7 @@ class PersonalTokenListView(AuthenticatedAPIView):
         tags=TAGS, responses={200: serializers.PersonalTokenSerializer(many=True), **errors(401, 403)}
     )
     def get(self, request: Request) -> Response:
-        tokens = Token.objects.active().personal().filter(user=request.user).order_by("-created_at")
+        tokens = Token.objects.personal_tokens_of(request.user)
         serializer = self.personal_token_serializer_class(
             tokens, many=True, context=self.get_serializer_context()
         )
