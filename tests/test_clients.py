@@ -199,6 +199,14 @@ def test_a_clients_scopes_cap_its_tokens(alice):
     assert Token.objects.count() == 1
 
 
+def test_save_client__refuses_a_malformed_rate_before_writing(alice):
+    cli = Client.objects.create(name="cli", throttle_rate="2/min")
+    cli.throttle_rate = "fast"
+    with pytest.raises(ValueError, match="is not a rate"):
+        services.save_client(cli)
+    assert Client.objects.get(pk=cli.pk).throttle_rate == "2/min"
+
+
 def test_admin__no_allowed_scopes_shows_an_empty_box(admin_client):
     kiosk = Client.objects.create(name="kiosk", idle_age=600)
     page = admin_client.get(f"/admin/auth_token/client/{kiosk.pk}/change/").content.decode()

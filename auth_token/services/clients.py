@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from auth_token import scopes
+from auth_token import scopes, throttling
 from auth_token.exceptions import InvalidClient
 from auth_token.models import Client, Token
 from auth_token.reasons import RevokeReason
@@ -28,10 +28,14 @@ def save_client(client: Client, *, request: HttpRequest | None = None) -> int:
     """Save ``client``; when it no longer allows what its tokens have (deactivated, a transport or
     a scope withdrawn), revoke them at once. Return how many ended.
 
-    New lifetimes apply from each token's next renewal, as a changed setting's would.
+    New lifetimes apply from each token's next renewal, as a changed setting's would. An
+    undeclared scope (``UnknownScope``) or a malformed rate (``ValueError``) is refused before
+    anything is written: the throttle would fail on every request of the client.
     """
     if client.allowed_scopes is not None:
-        client.allowed_scopes = scopes.clean(client.allowed_scopes)  # UnknownScope before writing
+        client.allowed_scopes = scopes.clean(client.allowed_scopes)
+    if client.throttle_rate:
+        throttling.parse_rate(client.throttle_rate)
     with transaction.atomic():
         before = Client.objects.select_for_update().filter(pk=client.pk).first() if client.pk else None
         client.save()
